@@ -1,0 +1,92 @@
+"""Value objects every event carries: where a fact comes from, and the scales people rate on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from rio.aggregates.errors import InvalidCommand
+
+
+@dataclass(frozen=True)
+class Source:
+    """The document a fact rests on: an auditor must be able to go and read it."""
+
+    document: str
+    date: date | None = None
+    quote: str | None = None
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.document.strip():
+            raise InvalidCommand("source.document is empty: name the document the fact rests on")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "document": self.document,
+            "date": self.date.isoformat() if self.date else None,
+            "quote": self.quote,
+            "url": self.url,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Source:
+        raw_date = data.get("date")
+        return cls(
+            document=str(data["document"]),
+            date=date.fromisoformat(raw_date) if raw_date else None,
+            quote=data.get("quote"),
+            url=data.get("url"),
+        )
+
+    def cite(self) -> str:
+        """One line for reports: 'Document (2023-11-20)'."""
+        return f"{self.document} ({self.date.isoformat()})" if self.date else self.document
+
+
+class OwnerRole(StrEnum):
+    ACCOUNTABLE = "accountable"
+    SENIOR = "senior"
+
+
+class RatingScale(StrEnum):
+    """Scales are data: a replay rates with the scale that was in force when the rating was made."""
+
+    RAG3 = "rag3"
+    DCS5 = "dcs5"
+    HSCC4 = "hscc4"
+
+    @property
+    def ratings(self) -> tuple[str, ...]:
+        return _SCALE_RATINGS[self]
+
+    @property
+    def title(self) -> str:
+        return _SCALE_TITLES[self]
+
+    def canonical(self, rating: str) -> str:
+        """The scale's own spelling of `rating`, or a refusal that lists what the scale allows."""
+        wanted = " ".join(rating.split()).casefold()
+        for allowed in self.ratings:
+            if allowed.casefold() == wanted:
+                return allowed
+        raise InvalidCommand(
+            f"rating {rating!r} is not on the {self.title} scale; "
+            f"use one of: {', '.join(self.ratings)}"
+        )
+
+
+_SCALE_RATINGS: dict[RatingScale, tuple[str, ...]] = {
+    RatingScale.RAG3: ("Green", "Amber", "Red"),
+    RatingScale.DCS5: ("Green", "Amber/Green", "Amber", "Amber/Red", "Red"),
+    RatingScale.HSCC4: ("Outstanding", "Good", "Requires improvement", "Inadequate"),
+}
+
+_SCALE_TITLES: dict[RatingScale, str] = {
+    RatingScale.RAG3: "three-point RAG",
+    RatingScale.DCS5: "five-point delivery confidence (major projects, until 2021)",
+    RatingScale.HSCC4: "Health and Social Care Committee expert panel",
+}

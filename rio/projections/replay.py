@@ -1,0 +1,255 @@
+"""The pure replay: a fold from events to the programme as at a date, as known at a moment.
+
+This is the reference every read model is tested against (DESIGN.md invariant 4), so it
+stays a plain function of its inputs: no store, no clock, no cache.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from uuid import UUID
+
+from rio.aggregates.history import effective
+from rio.aggregates.recommendation import Recommendation as R
+from rio.aggregates.values import OwnerRole, Source
+from rio.due_window import DueWindow
+
+
+@dataclass(frozen=True)
+class Revision:
+    occurred: date
+    due: DueWindow | None
+    deliverable: str | None
+    reason: str | None
+    unexplained: bool
+    source: Source
+
+
+@dataclass(frozen=True)
+class Closure:
+    """A delivery (with its evidence) or a withdrawal (with its reason)."""
+
+    occurred: date
+    detail: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class Note:
+    occurred: date
+    text: str
+    commitment: str | None
+    source: Source
+
+
+@dataclass(frozen=True)
+class Assessment:
+    occurred: date
+    scale: str
+    rating: str
+    rationale: str
+    assessor: str
+    commitment: str | None
+    source: Source
+
+
+@dataclass(frozen=True)
+class Decision:
+    occurred: date
+    decision: str
+    decided_by: str | None
+    source: Source
+
+
+@dataclass(frozen=True)
+class Action:
+    action: str
+    text: str
+    occurred: date
+
+
+@dataclass(frozen=True)
+class Commitment:
+    commitment: str
+    deliverable: str
+    action: str | None
+    owner: str | None
+    made_on: date
+    source: Source
+    baseline: DueWindow | None
+    due: DueWindow | None
+    revisions: tuple[Revision, ...] = ()
+    delivered: Closure | None = None
+    withdrawn: Closure | None = None
+    last_update: date | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.delivered is None and self.withdrawn is None
+
+    @property
+    def slip_days(self) -> int:
+        """How far the current due date has moved past the first promise (0 if not later)."""
+        if self.baseline is None or self.due is None:
+            return 0
+        return max(0, (self.due.latest - self.baseline.latest).days)
+
+
+@dataclass(frozen=True)
+class RecommendationState:
+    id: UUID
+    review: str
+    number: int
+    title: str
+    text: str
+    registered_on: date
+    source: Source
+    accountable_owner: str | None = None
+    senior_owner: str | None = None
+    actions: tuple[Action, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+    commitments: tuple[Commitment, ...] = ()
+    notes: tuple[Note, ...] = ()
+    assessments: tuple[Assessment, ...] = ()
+    last_update: date | None = None
+
+    def commitment(self, commitment: str) -> Commitment:
+        for candidate in self.commitments:
+            if candidate.commitment == commitment:
+                return candidate
+        raise KeyError(commitment)
+
+    def owner_of(self, commitment: Commitment) -> str | None:
+        return commitment.owner or self.accountable_owner
+
+
+@dataclass(frozen=True)
+class Programme:
+    as_at: date
+    known_at: datetime | None
+    recommendations: tuple[RecommendationState, ...] = field(default_factory=tuple)
+
+    def recommendation(self, review: str, number: int) -> RecommendationState:
+        for rec in self.recommendations:
+            if rec.review == review and rec.number == number:
+                return rec
+        raise KeyError((review, number))
+
+
+def replay(
+    events: Iterable[R.Event], as_at: date, known_at: datetime | None = None
+) -> Programme:
+    """The programme as it stood in the world on `as_at`, using what RIO had recorded by `known_at`."""
+    by_recommendation: dict[UUID, list[R.Event]] = defaultdict(list)
+    for event in events:
+        by_recommendation[event.originator_id].append(event)
+    states = []
+    for history in by_recommendation.values():
+        facts = [f for f in effective(history, known_at) if f.occurred <= as_at]
+        if facts and isinstance(facts[0], R.Registered):
+            states.append(fold(facts))
+    states.sort(key=lambda s: (s.review, s.number))
+    return Programme(as_at=as_at, known_at=known_at, recommendations=tuple(states))
+
+
+def fold(facts: Iterable[R.Event]) -> RecommendationState:
+    """Fold one recommendation's effective facts, already in valid-time order."""
+    state: RecommendationState | None = None
+    commitments: dict[str, Commitment] = {}
+    for fact in facts:
+        if isinstance(fact, R.Registered):
+            state = RecommendationState(
+                id=fact.originator_id,
+                review=fact.review,
+                number=fact.number,
+                title=fact.title,
+                text=fact.text,
+                registered_on=fact.occurred,
+                source=fact.source,
+            )
+        if state is None:
+            raise ValueError("a recommendation's history must start with its registration")
+        state = replace(_apply(state, commitments, fact), last_update=fact.occurred)
+    if state is None:
+        raise ValueError("no registration in this history")
+    return replace(state, commitments=tuple(commitments.values()))
+
+
+def _apply(
+    state: RecommendationState, commitments: dict[str, Commitment], fact: R.Event
+) -> RecommendationState:
+    match fact:
+        case R.ActionAdded():
+            action = Action(fact.action, fact.text, fact.occurred)
+            return replace(state, actions=(*state.actions, action))
+        case R.DecisionRecorded():
+            decision = Decision(fact.occurred, fact.decision, fact.decided_by, fact.source)
+            return replace(state, decisions=(*state.decisions, decision))
+        case R.OwnerAssigned() if fact.commitment is not None:
+            _touch(commitments, fact, owner=fact.owner)
+        case R.OwnerAssigned() if fact.role == OwnerRole.SENIOR:
+            return replace(state, senior_owner=fact.owner)
+        case R.OwnerAssigned():
+            return replace(state, accountable_owner=fact.owner)
+        case R.CommitmentMade():
+            commitments[fact.commitment] = Commitment(
+                commitment=fact.commitment,
+                deliverable=fact.deliverable,
+                action=fact.action,
+                owner=fact.owner,
+                made_on=fact.occurred,
+                source=fact.source,
+                baseline=fact.due,
+                due=fact.due,
+                last_update=fact.occurred,
+            )
+        case R.CommitmentRevised():
+            current = commitments[fact.commitment]
+            revision = Revision(
+                occurred=fact.occurred,
+                due=fact.due,
+                deliverable=fact.deliverable,
+                reason=fact.reason,
+                unexplained=fact.unexplained,
+                source=fact.source,
+            )
+            _touch(
+                commitments,
+                fact,
+                revisions=(*current.revisions, revision),
+                due=fact.due if fact.due is not None else current.due,
+                # A date set where there was none becomes the baseline: the first promise.
+                baseline=current.baseline or fact.due,
+                deliverable=fact.deliverable or current.deliverable,
+            )
+        case R.MilestoneDelivered():
+            _touch(commitments, fact, delivered=Closure(fact.occurred, fact.evidence, fact.source))
+        case R.CommitmentWithdrawn():
+            _touch(commitments, fact, withdrawn=Closure(fact.occurred, fact.reason, fact.source))
+        case R.ProgressNoted():
+            note = Note(fact.occurred, fact.note, fact.commitment, fact.source)
+            if fact.commitment is not None:
+                _touch(commitments, fact)
+            return replace(state, notes=(*state.notes, note))
+        case R.StatusAssessed():
+            assessment = Assessment(
+                occurred=fact.occurred,
+                scale=fact.scale,
+                rating=fact.rating,
+                rationale=fact.rationale,
+                assessor=fact.assessor,
+                commitment=fact.commitment,
+                source=fact.source,
+            )
+            if fact.commitment is not None:
+                _touch(commitments, fact)
+            return replace(state, assessments=(*state.assessments, assessment))
+    return state
+
+
+def _touch(commitments: dict[str, Commitment], fact: R.Event, **changes: object) -> None:
+    name: str = getattr(fact, "commitment")  # noqa: B009
+    commitments[name] = replace(commitments[name], last_update=fact.occurred, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,49 @@
+"""Turns one database URL into the environment eventsourcing's own recorders expect."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit
+
+from rio.aggregates.errors import DomainError
+
+
+class BadDatabaseURL(DomainError):
+    """RIO_DATABASE_URL names no store RIO can use."""
+
+
+def event_store_env(url: str) -> dict[str, str]:
+    """`sqlite:///path` (default `./rio.db`) or `postgresql://user:pass@host:port/db?schema=s`."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme == "sqlite":
+        path = url.split("://", 1)[1]
+        path = path[1:] if path.startswith("/") else path
+        if not path:
+            raise BadDatabaseURL(f"{url!r} names no file: use sqlite:///rio.db")
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+    if scheme in ("postgres", "postgresql"):
+        dbname = parts.path.lstrip("/")
+        if not dbname or not parts.hostname:
+            raise BadDatabaseURL(
+                f"{url!r} must name a host and a database: postgresql://user@host:5432/dbname"
+            )
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": dbname,
+            "POSTGRES_HOST": parts.hostname,
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+        }
+        for option in filter(None, parts.query.split("&")):
+            key, _, value = option.partition("=")
+            if key == "schema":
+                env["POSTGRES_SCHEMA"] = value
+            else:
+                raise BadDatabaseURL(f"unknown option {key!r} in {url!r} (known: schema)")
+        return env
+    raise BadDatabaseURL(
+        f"{url!r}: RIO stores events in SQLite (sqlite:///rio.db) or PostgreSQL "
+        "(postgresql://user@host/db)"
+    )
