@@ -6,7 +6,7 @@ get -> call the aggregate -> save, and none of them hold rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from rio.aggregates.errors import NotFound, VersionConflict
 from rio.aggregates.recommendation import Recommendation, recommendation_id
 from rio.aggregates.values import Source
+from rio.batch import BatchResult, RecommendationBatch, plan
 from rio.store import event_store_env
 from rio.transcodings import register_rio_transcodings
 
@@ -98,6 +99,31 @@ class RIO(Application[UUID]):
 
     def correct_event(self, rec: UUID, *, expected_version: int | None = None, **kw: Any) -> int:
         return self._change(rec, Recommendation.correct_event, expected_version, kw)
+
+    def record_batch(self, batches: Sequence[RecommendationBatch]) -> BatchResult:
+        """Record every batch in one transaction, or nothing: see rio.batch."""
+        result = BatchResult()
+        changed = []
+        for batch in batches:
+            rec_id = recommendation_id(
+                batch.registration.arguments["review"], batch.registration.arguments["number"]
+            )
+            stored = self.get(rec_id) if self.exists(rec_id) else None
+            recommendation, recorded, skipped = plan(batch, stored)
+            result.recorded += recorded
+            result.already_recorded += skipped
+            result.recommendations.append(recommendation.number)
+            if recorded:
+                changed.append(recommendation)
+        if changed:
+            try:
+                self.save(*changed)
+            except IntegrityError:
+                raise VersionConflict(
+                    "another writer changed these recommendations during the load; "
+                    "nothing was recorded: load again"
+                ) from None
+        return result
 
     # --- queries --------------------------------------------------------------------------
 

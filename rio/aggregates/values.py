@@ -19,6 +19,7 @@ class Source:
     date: date | None = None
     quote: str | None = None
     url: str | None = None
+    file: str | None = None
 
     def __post_init__(self) -> None:
         if not self.document.strip():
@@ -30,6 +31,7 @@ class Source:
             "date": self.date.isoformat() if self.date else None,
             "quote": self.quote,
             "url": self.url,
+            "file": self.file,
         }
 
     @classmethod
@@ -40,6 +42,7 @@ class Source:
             date=date.fromisoformat(raw_date) if raw_date else None,
             quote=data.get("quote"),
             url=data.get("url"),
+            file=data.get("file"),
         )
 
     def cite(self) -> str:
