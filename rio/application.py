@@ -157,7 +157,7 @@ class RIO(Application[UUID]):
             start = page[-1].id + 1
 
     def position(self) -> int:
-        """The global notification id of the newest event: a cross-aggregate 'recorded' watermark."""
+        """The newest event's global notification id: a cross-aggregate 'recorded' watermark."""
         return self.recorder.max_notification_id() or 0
 
     # --- plumbing -------------------------------------------------------------------------

@@ -17,7 +17,13 @@ from rio.aggregates.errors import DomainError
 from rio.aggregates.recommendation import Recommendation
 
 # Fields that say who recorded an event and when, not what it says.
-_BOOKKEEPING = {"originator_id", "originator_version", "timestamp", "originator_topic", "recorded_by"}
+_BOOKKEEPING = {
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "originator_topic",
+    "recorded_by",
+}
 
 
 @dataclass(frozen=True)

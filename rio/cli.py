@@ -82,7 +82,8 @@ def parse_known_at(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise CLIError(
-            f"--known-at {value!r} is not a timestamp: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+00:00]"
+            f"--known-at {value!r} is not a timestamp: "
+            "use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+00:00]"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=clock.LONDON)
 
@@ -98,9 +99,13 @@ def _find(rio: RIO, rec: str, review: str | None) -> Recommendation:
     try:
         number = int(rec)
     except ValueError:
-        raise CLIError(f"recommendation {rec!r} is not a number (e.g. 1, or messenger-2022:1)") from None
+        raise CLIError(
+            f"recommendation {rec!r} is not a number (e.g. 1, or messenger-2022:1)"
+        ) from None
     if review is None:
-        reviews = sorted({e.review for e in rio.all_events() if isinstance(e, Recommendation.Registered)})
+        reviews = sorted(
+            {e.review for e in rio.all_events() if isinstance(e, Recommendation.Registered)}
+        )
         if len(reviews) != 1:
             raise CLIError(
                 f"say which review: --review one of {', '.join(reviews) or '(none recorded)'}"
@@ -131,8 +136,12 @@ def scenario_load(file: Annotated[Path, typer.Argument(help="A scenario YAML fil
 
 @app.command("status")
 def status_command(
-    as_at: Annotated[str | None, typer.Option("--as-at", help="Valid date (default today).")] = None,
-    known_at: Annotated[str | None, typer.Option("--known-at", help="What RIO had recorded by then.")] = None,
+    as_at: Annotated[
+        str | None, typer.Option("--as-at", help="Valid date (default today).")
+    ] = None,
+    known_at: Annotated[
+        str | None, typer.Option("--known-at", help="What RIO had recorded by then.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Every recommendation's RAG rating, with the reason for it."""
@@ -164,14 +173,21 @@ def status_command(
         table.add_column(column)
     for r in rows:
         assessed = "; ".join(f"{a.rating} ({a.scale}, {a.occurred})" for a in r.state.assessments)
-        table.add_row(str(r.state.number), r.state.title, r.rating.rating, r.rating.reason, assessed)
+        table.add_row(
+            str(r.state.number), r.state.title, r.rating.rating, r.rating.reason, assessed
+        )
     _console().print(table)
 
 
 @report_app.command("promised-vs-delivered")
 def promised_vs_delivered_command(
-    promised_as_at: Annotated[str, typer.Option("--promised-as-at", help="Take promises as they stood on this date.")],
-    delivered_as_at: Annotated[str | None, typer.Option("--delivered-as-at", help="Judge outcomes as at this date (default today).")] = None,
+    promised_as_at: Annotated[
+        str, typer.Option("--promised-as-at", help="Take promises as they stood on this date.")
+    ],
+    delivered_as_at: Annotated[
+        str | None,
+        typer.Option("--delivered-as-at", help="Judge outcomes as at this date (default today)."),
+    ] = None,
     known_at: Annotated[str | None, typer.Option("--known-at")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -180,7 +196,9 @@ def promised_vs_delivered_command(
     delivered = parse_date("--delivered-as-at", delivered_as_at, clock.today())
     if delivered < promised:
         raise CLIError("--delivered-as-at must not be before --promised-as-at")
-    report = promised_vs_delivered(_rio().all_events(), promised, delivered, parse_known_at(known_at))
+    report = promised_vs_delivered(
+        _rio().all_events(), promised, delivered, parse_known_at(known_at)
+    )
     if as_json:
         _emit_json(report)
         return
@@ -188,8 +206,12 @@ def promised_vs_delivered_command(
     for column in ("Rec", "Commitment", "Promised", "Outcome", "Detail"):
         table.add_column(column)
     for row in report.rows:
-        promised_text = f"{row.promised.text} (by {row.promised.latest})" if row.promised else "no date"
-        table.add_row(str(row.recommendation), row.deliverable, promised_text, row.outcome.value, row.detail)
+        promised_text = (
+            f"{row.promised.text} (by {row.promised.latest})" if row.promised else "no date"
+        )
+        table.add_row(
+            str(row.recommendation), row.deliverable, promised_text, row.outcome.value, row.detail
+        )
     console = _console()
     console.print(table)
     console.print(report.summary)
@@ -205,9 +227,9 @@ def timeline_command(
     """How each promised date of a recommendation drifted, revision by revision."""
     rio = _rio()
     recommendation = _find(rio, rec, review)
-    state = replay(
-        rio.all_events(), clock.today(), parse_known_at(known_at)
-    ).recommendation(recommendation.review, recommendation.number)
+    state = replay(rio.all_events(), clock.today(), parse_known_at(known_at)).recommendation(
+        recommendation.review, recommendation.number
+    )
     lines = timelines(state)
     if as_json:
         _emit_json(lines)
@@ -237,19 +259,34 @@ def history_command(
     if as_json:
         _emit_json(rows)
         return
-    table = Table(title=f"History of recommendation {recommendation.number} ({recommendation.review})")
+    table = Table(
+        title=f"History of recommendation {recommendation.number} ({recommendation.review})"
+    )
     for column in ("#", "Occurred", "Recorded", "By", "Event", "Says"):
         table.add_column(column)
     for row in rows:
         says = "; ".join(f"{k}={v}" for k, v in row["data"].items())
         table.add_row(
-            str(row["version"]), row["occurred"], row["recorded"][:19], row["recorded_by"], row["type"], says
+            str(row["version"]),
+            row["occurred"],
+            row["recorded"][:19],
+            row["recorded_by"],
+            row["type"],
+            says,
         )
     _console().print(table)
 
 
 def _event_row(event: Recommendation.Event) -> dict[str, Any]:
-    skip = {"originator_id", "originator_version", "timestamp", "originator_topic", "occurred", "source", "recorded_by"}
+    skip = {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "originator_topic",
+        "occurred",
+        "source",
+        "recorded_by",
+    }
     data = {k: to_json(v) for k, v in vars(event).items() if k not in skip}
     return {
         "version": event.originator_version,

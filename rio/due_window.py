@@ -101,14 +101,14 @@ _SEASON_CODES = {3: 21, 6: 22, 9: 23, 12: 24}
 
 _THIRDS = {"early": 0, "start": 0, "beginning": 0, "mid": 1, "middle": 1, "late": 2, "end": 2}
 
-_YEARS = r"(?P<year>\d{4})(?:/(?P<slash>\d{4}|\d{1,2})|-(?P<dash>\d{2}))?"
+_YEARS = r"(?P<year>[0-9]{4})(?:/(?P<slash>[0-9]{4}|[0-9]{1,2})|-(?P<dash>[0-9]{2}))?"
 _MODE = re.compile(r"(by|before|later) ")
 _PREFIX = re.compile(r"(in|during|from) ")
 _QUALIFIER = re.compile(
     r"(?:(early|mid|late)(?:-| in | )|(?:the )?(start|beginning|middle|end) of )"
 )
-_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_DAY = re.compile(r"(\d{1,2})(?:st|nd|rd|th)? ([a-z]+) (\d{4})")
+_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_DAY = re.compile(r"([0-9]{1,2})(?:st|nd|rd|th)? ([a-z]+) ([0-9]{4})")
 _YEAR_ONLY = re.compile(rf"(?P<fy>fy ?|financial year )?{_YEARS}")
 _RELATIVE = re.compile(r"(?:this|the|(?P<next>next)) (?P<what>[a-z][a-z0-9]*(?: year)?)")
 _NAMED_IN_YEAR = re.compile(rf"(?:the )?(?P<names>[a-z0-9]+(?:[/-][a-z0-9]+)?)(?: of)? {_YEARS}")
@@ -351,7 +351,7 @@ def _days_in(year: int, month: int) -> int:
 
 def _stored_day(text: str, data: Mapping[str, str], key: str) -> date:
     value = data.get(key)
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         raise InvalidDueDate(text, f"a stored due window needs an ISO {key} date, not {value!r}")
     try:
         return date.fromisoformat(value)

@@ -69,9 +69,7 @@ class Rating:
     policy: str
 
 
-def rate_commitment(
-    commitment: Commitment, as_at: date, policy: Policy = DEFAULT_POLICY
-) -> Rating:
+def rate_commitment(commitment: Commitment, as_at: date, policy: Policy = DEFAULT_POLICY) -> Rating:
     """Rules in order; the first that holds gives the rating and the reason."""
     c = commitment
     facts: dict[str, str] = {
@@ -138,25 +136,29 @@ def rate_recommendation(
 ) -> tuple[Rating, dict[str, Rating]]:
     """The worst open commitment's rating, or Complete when every commitment is closed."""
     ratings = {c.commitment: rate_commitment(c, as_at, policy) for c in rec.commitments}
-    open_ratings = [
-        (name, r) for name, r in ratings.items() if r.rating in SEVERITY
-    ]
+    open_ratings = [(name, r) for name, r in ratings.items() if r.rating in SEVERITY]
     facts = {"recommendation": str(rec.number), "as_at": as_at.isoformat()}
     if open_ratings:
         name, worst = max(open_ratings, key=lambda item: SEVERITY[item[1].rating])
         reason = f"worst open commitment {name!r}: {worst.reason}"
-        return Rating(worst.rating, worst.rule, reason, {**worst.facts, **facts}, policy.version), ratings
+        return Rating(
+            worst.rating, worst.rule, reason, {**worst.facts, **facts}, policy.version
+        ), ratings
     delivered = [n for n, r in ratings.items() if r.rating == COMPLETE]
     if delivered:
         reason = f"every commitment closed; delivered: {', '.join(delivered)}"
         return Rating(COMPLETE, "all_closed", reason, facts, policy.version), ratings
     if ratings:
         return (
-            Rating(WITHDRAWN, "all_withdrawn", "every commitment was withdrawn", facts, policy.version),
+            Rating(
+                WITHDRAWN, "all_withdrawn", "every commitment was withdrawn", facts, policy.version
+            ),
             ratings,
         )
     return (
-        Rating(NOT_RATED, "no_commitments", "no commitment has been recorded", facts, policy.version),
+        Rating(
+            NOT_RATED, "no_commitments", "no commitment has been recorded", facts, policy.version
+        ),
         ratings,
     )
 

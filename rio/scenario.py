@@ -170,7 +170,9 @@ def _as_phrase(value: Any) -> Any:
 Path_ = tuple[str | int, ...]
 
 
-def _lines(node: yaml.Node, path: Path_ = (), into: dict[Path_, int] | None = None) -> dict[Path_, int]:
+def _lines(
+    node: yaml.Node, path: Path_ = (), into: dict[Path_, int] | None = None
+) -> dict[Path_, int]:
     lines = {} if into is None else into
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -301,7 +303,9 @@ def batches(
             for position, event in enumerate(scenario.events)
             if event.recommendation == rec.number
         ]
-        for _, position, event in sorted(events, key=lambda item: (item[0], _phase(item[2]), item[1])):
+        for _, position, event in sorted(
+            events, key=lambda item: (item[0], _phase(item[2]), item[1])
+        ):
             commands.append(
                 Command(
                     event.METHOD,

@@ -34,7 +34,7 @@ class SourceAsDict(Transcoding):
 
 
 class DueWindowAsDict(Transcoding):
-    """Keeps the original words and the resolved bounds, so a parser change never rewrites history."""
+    """Keeps the words and the resolved bounds, so a parser change never rewrites history."""
 
     type = DueWindow
     name = "rio_due_window"

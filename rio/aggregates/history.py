@@ -40,7 +40,7 @@ def valid_order(event: Event) -> tuple[date, int, int]:
 
 
 def effective(events: Iterable[Event], known_at: datetime | None = None) -> list[Event]:
-    """The facts as RIO knew them at `known_at` (default: now), corrections applied, valid-time order.
+    """The facts as RIO knew them at `known_at` (default: now), corrected, in valid-time order.
 
     Corrections are applied in the order they were recorded; later ones win. The
     correction events themselves are not facts about the world and are left out.

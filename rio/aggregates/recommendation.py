@@ -23,7 +23,7 @@ from rio.due_window import DueWindow, parse_due
 
 
 def recommendation_id(review: str, number: int) -> UUID:
-    """Deterministic identity from the natural key, so loading a review twice records nothing new."""
+    """Identity from the natural key, so loading a review twice records nothing new."""
     return uuid5(NAMESPACE_URL, f"rio:recommendation:{review.strip().casefold()}:{number}")
 
 
@@ -93,7 +93,7 @@ class Recommendation(Aggregate):
 
         @property
         def unexplained(self) -> bool:
-            """DAO 02/20: every moved target date must be explained; one that wasn't is a finding."""
+            """DAO 02/20: every moved date must be explained; one that wasn't is a finding."""
             return self.due is not None and not self.reason
 
     class CommitmentWithdrawn(Event):
@@ -432,12 +432,12 @@ def _scale(scale: str) -> RatingScale:
     try:
         return RatingScale(scale)
     except ValueError:
-        allowed = ", ".join(f"{s.value} ({s.title})" for s in RatingScale)
+        allowed = ", ".join(f"{s.value} ({s.label})" for s in RatingScale)
         raise InvalidCommand(f"rating scale {scale!r} is not one of: {allowed}") from None
 
 
 def _correction_changes(target: Recommendation.Event, changes: dict[str, Any]) -> dict[str, Any]:
-    """Turn primitive corrected values into the target's own field types, refusing unknown fields."""
+    """Turn corrected primitive values into the target's field types; refuse unknown fields."""
     correctable = {f.name for f in dataclasses.fields(target)} - Recommendation.FIXED_FIELDS
     unknown = sorted(set(changes) - correctable)
     if unknown:

@@ -67,7 +67,7 @@ class RatingScale(StrEnum):
         return _SCALE_RATINGS[self]
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return _SCALE_TITLES[self]
 
     def canonical(self, rating: str) -> str:
@@ -77,7 +77,7 @@ class RatingScale(StrEnum):
             if allowed.casefold() == wanted:
                 return allowed
         raise InvalidCommand(
-            f"rating {rating!r} is not on the {self.title} scale; "
+            f"rating {rating!r} is not on the {self.label} scale; "
             f"use one of: {', '.join(self.ratings)}"
         )
 

@@ -139,10 +139,8 @@ class Programme:
         raise KeyError((review, number))
 
 
-def replay(
-    events: Iterable[R.Event], as_at: date, known_at: datetime | None = None
-) -> Programme:
-    """The programme as it stood in the world on `as_at`, using what RIO had recorded by `known_at`."""
+def replay(events: Iterable[R.Event], as_at: date, known_at: datetime | None = None) -> Programme:
+    """The programme as it stood on `as_at`, from what RIO had recorded by `known_at`."""
     by_recommendation: dict[UUID, list[R.Event]] = defaultdict(list)
     for event in events:
         by_recommendation[event.originator_id].append(event)

@@ -117,7 +117,9 @@ def _outcome(
             return row(Outcome.DELIVERED_ON_TIME, f"delivered {on}: {later.delivered.detail}")
         late = (on - promised.latest).days
         return row(
-            Outcome.DELIVERED_LATE, f"delivered {on}, {late} days late: {later.delivered.detail}", late
+            Outcome.DELIVERED_LATE,
+            f"delivered {on}, {late} days late: {later.delivered.detail}",
+            late,
         )
     if later.withdrawn is not None:
         return row(
@@ -129,11 +131,18 @@ def _outcome(
         return row(Outcome.NO_EVIDENCE, "no date was promised and no delivery is recorded")
     if later.due is not None and later.due.latest > promised.latest:
         slip = (later.due.latest - promised.latest).days
-        overdue = f"; overdue by {(as_at - later.due.latest).days} days" if as_at > later.due.latest else ""
-        unexplained = " (never explained)" if later.revisions and later.revisions[-1].unexplained else ""
+        overdue = (
+            f"; overdue by {(as_at - later.due.latest).days} days"
+            if as_at > later.due.latest
+            else ""
+        )
+        unexplained = (
+            " (never explained)" if later.revisions and later.revisions[-1].unexplained else ""
+        )
         return row(
             Outcome.SLIPPED,
-            f"slipped to {later.due.text} (+{slip} days){unexplained}{overdue}; no delivery recorded",
+            f"slipped to {later.due.text} (+{slip} days){unexplained}{overdue}; "
+            "no delivery recorded",
             slip,
         )
     if as_at > promised.latest:
@@ -178,15 +187,21 @@ def timelines(rec: RecommendationState) -> list[Timeline]:
         def slip(due: DueWindow | None, baseline: DueWindow | None = baseline) -> int | None:
             return None if due is None or baseline is None else (due.latest - baseline.latest).days
 
-        steps = [TimelineStep(c.made_on, "promised", c.baseline, slip(c.baseline), None, False, c.source)]
+        steps = [
+            TimelineStep(c.made_on, "promised", c.baseline, slip(c.baseline), None, False, c.source)
+        ]
         for r in c.revisions:
             steps.append(
-                TimelineStep(r.occurred, "revised", r.due, slip(r.due), r.reason, r.unexplained, r.source)
+                TimelineStep(
+                    r.occurred, "revised", r.due, slip(r.due), r.reason, r.unexplained, r.source
+                )
             )
         for kind, closure in (("delivered", c.delivered), ("withdrawn", c.withdrawn)):
             if closure is not None:
                 steps.append(
-                    TimelineStep(closure.occurred, kind, None, None, closure.detail, False, closure.source)
+                    TimelineStep(
+                        closure.occurred, kind, None, None, closure.detail, False, closure.source
+                    )
                 )
         result.append(Timeline(rec.number, c.commitment, c.deliverable, baseline, tuple(steps)))
     return result

@@ -326,3 +326,13 @@ def test_by_and_before_keep_to_the_period(window: str, said_on: date) -> None:
     assert by.latest == period.latest
     assert by.earliest == min(said_on, period.earliest)
     assert before.latest == period.earliest - timedelta(days=1)
+
+
+@given(st.text(max_size=40), st.dates())
+def test_any_text_either_resolves_or_is_refused_by_name(phrase: str, said_on: date) -> None:
+    try:
+        window = parse_due(phrase, said_on)
+    except InvalidDueDate as refusal:
+        assert refusal.phrase == phrase
+    else:
+        assert window.earliest <= window.latest

@@ -1,0 +1,124 @@
+"""Hypothesis strategies: random but accepted histories of recommendations.
+
+Commands are drawn at random and run through the real aggregate; the ones it refuses are
+dropped, so every generated history is one RIO could actually have recorded, including
+back-filled events (recorded out of valid-time order), revisions and corrections.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+
+from rio import clock
+from rio.aggregates.errors import DomainError
+from rio.aggregates.recommendation import Recommendation
+from rio.aggregates.values import Source
+
+OCCURRED = st.dates(date(2022, 1, 1), date(2025, 12, 31))
+FIRST_RECORDED = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+COMMITMENTS = ("a", "b", "c")
+PHRASES = (
+    "April 2024",
+    "by March 2024",
+    "Spring 2025",
+    "summer 2025",
+    "2024/25",
+    "later in 2025",
+    "2025-06-30",
+    "early next year",
+    None,
+)
+SOURCE = Source("Generated source", date(2022, 1, 1), "words")
+
+_due = st.sampled_from(PHRASES)
+_commitment = st.sampled_from(COMMITMENTS)
+
+
+def _command(draw: st.DrawFn, rec: Recommendation) -> tuple[str, dict[str, Any]]:
+    kind = draw(
+        st.sampled_from(
+            ["make", "make", "revise", "revise", "deliver", "withdraw", "owner", "note", "assess"]
+            + ["correct"]
+        )
+    )
+    if kind == "make":
+        return "make_commitment", {
+            "commitment": draw(_commitment),
+            "deliverable": draw(st.sampled_from(["Plan", "Framework", "Scheme"])),
+            "due": draw(_due),
+        }
+    if kind == "revise":
+        reason = draw(st.sampled_from([None, "consultation ran long"]))
+        return "revise_commitment", {
+            "commitment": draw(_commitment),
+            "due": draw(_due) or "2026",
+            "reason": reason,
+        }
+    if kind == "deliver":
+        return "record_delivery", {"commitment": draw(_commitment), "evidence": "published"}
+    if kind == "withdraw":
+        return "withdraw_commitment", {"commitment": draw(_commitment), "reason": "superseded"}
+    if kind == "owner":
+        return "assign_owner", {"owner": draw(st.sampled_from(["NHS England", "DHSC"]))}
+    if kind == "note":
+        return "note_progress", {"note": "in progress", "commitment": draw(st.none() | _commitment)}
+    if kind == "assess":
+        return "assess_status", {
+            "scale": "dcs5",
+            "rating": draw(st.sampled_from(["Green", "Amber/Red", "Red"])),
+            "rationale": "panel view",
+            "assessor": "panel",
+        }
+    version = draw(st.integers(1, rec.version))
+    change = draw(st.sampled_from(["due", "occurred", "retract", "deliverable", "evidence"]))
+    if change == "retract":
+        return "correct_event", {"version": version, "retract": True, "reason": "recorded in error"}
+    value: Any = {
+        "due": draw(_due),
+        "occurred": draw(OCCURRED).isoformat(),
+        "deliverable": "Corrected deliverable",
+        "evidence": "corrected evidence",
+    }[change]
+    return "correct_event", {"version": version, "changes": {change: value}, "reason": "typo"}
+
+
+@st.composite
+def histories(draw: st.DrawFn, max_commands: int = 30) -> list[Recommendation.Event]:
+    """Events of one or two recommendations, in the order they were recorded."""
+    recorded = FIRST_RECORDED
+    recs: dict[int, Recommendation] = {}
+    for _ in range(draw(st.integers(1, max_commands))):
+        recorded += timedelta(minutes=draw(st.integers(1, 60 * 24 * 40)))
+        number = draw(st.sampled_from([1, 2]))
+        occurred = draw(OCCURRED)
+        with clock.use(lambda at=recorded: at):
+            try:
+                if number not in recs:
+                    recs[number] = Recommendation.register(
+                        review="generated",
+                        number=number,
+                        title=f"Recommendation {number}",
+                        text="",
+                        occurred=draw(st.dates(date(2022, 1, 1), date(2022, 6, 30))),
+                        source=SOURCE,
+                        recorded_by="hypothesis",
+                    )
+                    continue
+                method, arguments = _command(draw, recs[number])
+                if method in ("make_commitment", "assign_owner"):
+                    occurred = draw(st.dates(date(2022, 6, 1), date(2024, 6, 30)))
+                elif method in ("revise_commitment", "record_delivery", "withdraw_commitment"):
+                    occurred = draw(st.dates(date(2023, 6, 1), date(2025, 12, 31)))
+                getattr(recs[number], method)(
+                    **arguments, occurred=occurred, source=SOURCE, recorded_by="hypothesis"
+                )
+            except DomainError:
+                continue
+    events: list[Recommendation.Event] = []
+    for rec in recs.values():
+        events.extend(rec.collect_events())  # type: ignore[arg-type]
+    events.sort(key=lambda e: e.timestamp)
+    return events
