@@ -110,8 +110,8 @@ def rate_commitment(commitment: Commitment, as_at: date, policy: Policy = DEFAUL
         facts["days_overdue"] = str(overdue)
         return rated(
             "overdue",
-            f"{c.deliverable!r} was promised for {c.due.text} (by {c.due.latest}, "
-            f"{_said(c)}) and no delivery is recorded by {as_at}: {overdue} days overdue",
+            f"{c.deliverable!r}, due {c.due.text!r} (by {c.due.latest}) {_said(c)}, has no "
+            f"delivery recorded by {as_at}: {overdue} days overdue",
         )
     last = c.last_update or c.made_on
     if (as_at - last).days > policy.stale_after_days:
@@ -125,10 +125,11 @@ def rate_commitment(commitment: Commitment, as_at: date, policy: Policy = DEFAUL
         facts["slip_days"] = str(c.slip_days)
         return rated(
             "slipped",
-            f"{c.deliverable!r} was first promised for {c.baseline.text} and is now due "
-            f"{c.due.text} (by {c.due.latest}): slipped {c.slip_days} days",
+            f"{c.deliverable!r} was first promised {c.baseline.text!r} and is now due "
+            f"{c.due.text!r} (by {c.due.latest}): slipped {c.slip_days} days"
+            + (" and the move was never explained" if _unexplained(c) else ""),
         )
-    return rated("on_track", f"{c.deliverable!r} is due {c.due.text} (by {c.due.latest})")
+    return rated("on_track", f"{c.deliverable!r} is due {c.due.text!r} (by {c.due.latest})")
 
 
 def rate_recommendation(
@@ -166,3 +167,7 @@ def rate_recommendation(
 def _said(c: Commitment) -> str:
     said = c.revisions[-1].source if c.revisions and c.revisions[-1].due else c.source
     return f"as said in {said.cite()}"
+
+
+def _unexplained(c: Commitment) -> bool:
+    return any(r.unexplained for r in c.revisions)
