@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -20,6 +20,9 @@ from rio import clock
 from rio.aggregates.errors import InvalidCommand
 from rio.aggregates.values import OwnerRole, RatingScale, Source
 from rio.due_window import DueWindow, parse_due
+
+
+_TICK = timedelta(microseconds=1)
 
 
 def recommendation_id(review: str, number: int) -> UUID:
@@ -387,7 +390,9 @@ class Recommendation(Aggregate):
         provisional = event_class(
             originator_id=self.id,
             originator_version=self.version + 1,
-            timestamp=event_class.create_timestamp(),
+            # Recorded times never run backwards within a recommendation, even across
+            # writers whose clocks disagree, so "known at T" is always a prefix of history.
+            timestamp=max(event_class.create_timestamp(), self.modified_on + _TICK),
             **fields,
         )
         check_history([*self.history, provisional], new_version=provisional.originator_version)

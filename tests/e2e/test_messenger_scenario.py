@@ -44,7 +44,9 @@ def load(rio: RIO) -> BatchResult:
     scope="module",
     params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
 )
-def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def store_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """An empty store per backend, kept for the whole module (conftest's are per test)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('messenger') / 'rio.db'}"
@@ -133,7 +135,11 @@ def test_edi_improvement_plan_was_delivered_on_8_june_2023(loaded: Loaded) -> No
 
 @pytest.mark.parametrize(
     ("as_at", "due"),
-    [(PROMISED_AS_AT, "by March 2024"), (TRACKER_DATE, "Spring 2025"), (date(2025, 6, 1), "summer 2025")],
+    [
+        (PROMISED_AS_AT, "by March 2024"),
+        (TRACKER_DATE, "Spring 2025"),
+        (date(2025, 6, 1), "summer 2025"),
+    ],
 )
 def test_management_and_leadership_framework_kept_slipping(
     loaded: Loaded, as_at: date, due: str
