@@ -255,7 +255,7 @@ def test_refuses_events_dated_in_the_future_or_before_registration() -> None:
 
 def test_a_correction_shows_from_its_recording_on_and_the_mistake_before() -> None:
     rec = with_commitment()
-    recorded_before = NOW
+    recorded_before = rec.history[-1].timestamp
     later = NOW + timedelta(hours=1)
     with clock.use(lambda: later):
         rec.correct_event(
