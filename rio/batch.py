@@ -80,22 +80,35 @@ def plan(
                 "record a correction to change them"
             ),
         )
-    target = stored if stored is not None else fresh
-    already = Counter(content(e) for e in target.history)
-    already[content(target.history[0])] -= 1
-    recorded = 0 if stored is not None else 1
-    skipped = 1 if stored is not None else 0
+    if stored is None:
+        for command in batch.commands:
+            _run(command, fresh)
+        return fresh, 1 + len(batch.commands), 0
+    # Match what the batch would record against what is stored, by content.
+    unmatched_stored = Counter(
+        content(e) for e in stored.history[1:] if not isinstance(e, Recommendation.EventCorrected)
+    )
+    new: list[Command] = []
     for command in batch.commands:
         _run(command, fresh)
         signature = content(fresh.history[-1])
-        if already[signature] > 0:
-            already[signature] -= 1
-            skipped += 1
-            continue
-        if target is not fresh:
-            _run(command, target)
-        recorded += 1
-    return target, recorded, skipped
+        if unmatched_stored[signature] > 0:
+            unmatched_stored[signature] -= 1
+        else:
+            new.append(command)
+    left_over = +unmatched_stored
+    if new and left_over:
+        raise BatchRefused(
+            new[0].label,
+            DomainError(
+                f"this differs from what is recorded for recommendation {stored.number} "
+                f"({sum(left_over.values())} recorded event(s) are not in the input): an edited "
+                "fact is changed by recording a correction, never by editing the input"
+            ),
+        )
+    for command in new:
+        _run(command, stored)
+    return stored, len(new), 1 + len(batch.commands) - len(new)
 
 
 def _run(command: Command, recommendation: Recommendation | None) -> Recommendation:

@@ -309,10 +309,10 @@ def main() -> None:
         sys.exit(2)
     except typer.Abort:
         sys.exit(1)
-    except Exception as error:  # click's usage errors
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        raise
+    except typer.TyperException as error:
+        # Usage errors (a missing argument, an unknown option): click's message, exit 2.
+        show = getattr(error, "show", None)
+        if show is None:
+            raise
+        show()
+        sys.exit(int(getattr(error, "exit_code", 2)))

@@ -208,7 +208,9 @@ def read(path: Path) -> tuple[Scenario, dict[Path_, int]]:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
+        # An unclosed bracket is found at the end of the file; name the line that opened it.
+        unclosed = error.context is not None and "flow" in error.context
+        mark = error.context_mark if unclosed else error.problem_mark
         line = mark.line + 1 if mark else 1
         raise ScenarioError(f"{name}:{line}: not valid YAML: {error.problem}") from None
     if node is None or not isinstance(data, dict):
@@ -219,8 +221,13 @@ def read(path: Path) -> tuple[Scenario, dict[Path_, int]]:
     except ValidationError as error:
         problems = []
         for problem in error.errors():
-            where = ".".join(str(p) for p in problem["loc"])
-            problems.append(f"{name}:{_line_of(lines, problem['loc'])}: {where}: {problem['msg']}")
+            loc = (
+                (*problem["loc"], "type")
+                if problem["type"] == "union_tag_invalid"
+                else problem["loc"]
+            )
+            where = ".".join(str(p) for p in loc)
+            problems.append(f"{name}:{_line_of(lines, loc)}: {where}: {problem['msg']}")
         raise ScenarioError("\n".join(problems)) from None
     _check_references(scenario, lines, name)
     return scenario, lines

@@ -21,7 +21,6 @@ from rio.aggregates.errors import InvalidCommand
 from rio.aggregates.values import OwnerRole, RatingScale, Source
 from rio.due_window import DueWindow, parse_due
 
-
 _TICK = timedelta(microseconds=1)
 
 

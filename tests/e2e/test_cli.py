@@ -192,14 +192,6 @@ def test_a_malformed_scenario_is_refused_with_its_file_and_line(tmp_path: Path) 
         store.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "rio/cli.py main() checks isinstance(error, click.ClickException), but typer 0.29 "
-        "raises its vendored typer._click exceptions, so usage errors escape as a traceback "
-        "with exit 1"
-    ),
-)
 @pytest.mark.parametrize(
     "args", [("timeline",), ("status", "--no-such-option")], ids=["missing-argument", "bad-option"]
 )

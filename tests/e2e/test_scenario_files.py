@@ -327,14 +327,6 @@ def test_a_grown_file_with_a_bad_last_event_records_none_of_its_new_events(
     assert rio.position() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "rio/batch.py plan() skips stored events by content and records any unmatched "
-        "command as new, so an edited (not grown) event is recorded beside the original "
-        "instead of being refused as scenarios/README.md requires"
-    ),
-)
 def test_editing_an_already_recorded_event_is_refused(rio: RIO, tmp_path: Path) -> None:
     note = """\
   - recommendation: 3
