@@ -33,17 +33,25 @@ PHRASES = (
 )
 SOURCE = Source("Generated source", date(2022, 1, 1), "words")
 
+# Making and revising are drawn twice as often: they are what histories are mostly made of.
+KINDS = (
+    "make",
+    "make",
+    "revise",
+    "revise",
+    "deliver",
+    "withdraw",
+    "owner",
+    "note",
+    "assess",
+    "correct",
+)
 _due = st.sampled_from(PHRASES)
 _commitment = st.sampled_from(COMMITMENTS)
 
 
 def _command(draw: st.DrawFn, rec: Recommendation) -> tuple[str, dict[str, Any]]:
-    kind = draw(
-        st.sampled_from(
-            ["make", "make", "revise", "revise", "deliver", "withdraw", "owner", "note", "assess"]
-            + ["correct"]
-        )
-    )
+    kind = draw(st.sampled_from(KINDS))
     if kind == "make":
         return "make_commitment", {
             "commitment": draw(_commitment),

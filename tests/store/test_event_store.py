@@ -149,7 +149,7 @@ def test_a_batch_is_recorded_all_or_nothing(rio: RIO) -> None:
             )
         ],
     )
-    with pytest.raises(BatchRefused, match="^file:9: no commitment 'x'"):
+    with pytest.raises(BatchRefused, match=r"^file:9: no commitment 'x'"):
         rio.record_batch([good, bad])
     assert rio.position() == 0
     assert rio.record_batch([good]).recorded == 2
