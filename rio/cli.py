@@ -10,13 +10,16 @@ import getpass
 import json
 import os
 import sys
-from datetime import date, datetime, time
+import time
+from datetime import date, datetime
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Annotated, Any
 
 import structlog
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from rio import clock
@@ -24,7 +27,8 @@ from rio.aggregates.errors import DomainError
 from rio.aggregates.recommendation import Recommendation
 from rio.application import RIO
 from rio.logging import configure
-from rio.projections.replay import replay
+from rio.projections.read_model import ReadModel
+from rio.projections.readers import Reader, ReplayReader
 from rio.projections.reports import (
     promised_vs_delivered,
     status,
@@ -78,7 +82,7 @@ def parse_known_at(value: str | None) -> datetime | None:
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
-            return datetime.combine(day, time.max, tzinfo=clock.LONDON)
+            return datetime.combine(day, clock_time.max, tzinfo=clock.LONDON)
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise CLIError(
@@ -92,6 +96,15 @@ def _emit_json(data: Any) -> None:
     typer.echo(json.dumps(to_json(data), indent=2, ensure_ascii=False))
 
 
+def _reader(rio: RIO, use_replay: bool) -> Reader:
+    return ReplayReader(rio) if use_replay else ReadModel(rio)
+
+
+ReplayOption = Annotated[
+    bool, typer.Option("--replay", help="Fold every event instead of reading the read model.")
+]
+
+
 def _find(rio: RIO, rec: str, review: str | None) -> Recommendation:
     """`REC` is a number (the store's only review) or REVIEW:NUMBER."""
     if ":" in rec:
@@ -103,9 +116,7 @@ def _find(rio: RIO, rec: str, review: str | None) -> Recommendation:
             f"recommendation {rec!r} is not a number (e.g. 1, or messenger-2022:1)"
         ) from None
     if review is None:
-        reviews = sorted(
-            {e.review for e in rio.all_events() if isinstance(e, Recommendation.Registered)}
-        )
+        reviews = ReadModel(rio).reviews()
         if len(reviews) != 1:
             raise CLIError(
                 f"say which review: --review one of {', '.join(reviews) or '(none recorded)'}"
@@ -120,6 +131,7 @@ def scenario_load(file: Annotated[Path, typer.Argument(help="A scenario YAML fil
     scenario, lines = read(file)
     rio = _rio()
     result = rio.record_batch(batches(scenario, lines, str(file), _principal()))
+    ReadModel(rio).catch_up()
     log.info(
         "scenario_loaded",
         file=str(file),
@@ -143,11 +155,11 @@ def status_command(
         str | None, typer.Option("--known-at", help="What RIO had recorded by then.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    use_replay: ReplayOption = False,
 ) -> None:
     """Every recommendation's RAG rating, with the reason for it."""
     day = parse_date("--as-at", as_at, clock.today())
-    rio = _rio()
-    rows = status(replay(rio.all_events(), day, parse_known_at(known_at)))
+    rows = status(_reader(_rio(), use_replay).programme(day, parse_known_at(known_at)))
     if as_json:
         _emit_json(
             {
@@ -190,14 +202,17 @@ def promised_vs_delivered_command(
     ] = None,
     known_at: Annotated[str | None, typer.Option("--known-at")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    use_replay: ReplayOption = False,
 ) -> None:
     """What was promised on one date against what had happened by another."""
     promised = parse_date("--promised-as-at", promised_as_at)
     delivered = parse_date("--delivered-as-at", delivered_as_at, clock.today())
     if delivered < promised:
         raise CLIError("--delivered-as-at must not be before --promised-as-at")
+    reader = _reader(_rio(), use_replay)
+    moment = parse_known_at(known_at)
     report = promised_vs_delivered(
-        _rio().all_events(), promised, delivered, parse_known_at(known_at)
+        reader.programme(promised, moment), reader.programme(delivered, moment)
     )
     if as_json:
         _emit_json(report)
@@ -223,13 +238,13 @@ def timeline_command(
     review: Annotated[str | None, typer.Option("--review")] = None,
     known_at: Annotated[str | None, typer.Option("--known-at")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    use_replay: ReplayOption = False,
 ) -> None:
     """How each promised date of a recommendation drifted, revision by revision."""
     rio = _rio()
     recommendation = _find(rio, rec, review)
-    state = replay(rio.all_events(), clock.today(), parse_known_at(known_at)).recommendation(
-        recommendation.review, recommendation.number
-    )
+    programme = _reader(rio, use_replay).programme(clock.today(), parse_known_at(known_at))
+    state = programme.recommendation(recommendation.review, recommendation.number)
     lines = timelines(state)
     if as_json:
         _emit_json(lines)
@@ -297,6 +312,63 @@ def _event_row(event: Recommendation.Event) -> dict[str, Any]:
         "source": to_json(event.source),
         "data": data,
     }
+
+
+projections_app = typer.Typer(no_args_is_help=True, help="Read models: position, lag, rebuild.")
+app.add_typer(projections_app, name="projections")
+
+
+@projections_app.command("status")
+def projections_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Each read model's position in the event log and how far behind it is."""
+    status = ReadModel(_rio()).status()
+    if as_json:
+        _emit_json({**vars(status), "lag": status.lag})
+        return
+    state = "current" if status.definition_current else "definition changed: will rebuild"
+    typer.echo(
+        f"{status.name}: position {status.position} of {status.head}, "
+        f"lag {status.lag} events ({state})"
+    )
+
+
+@projections_app.command("rebuild")
+def projections_rebuild() -> None:
+    """Drop the read models and rebuild them from the whole event log."""
+    rio = _rio()
+    model = ReadModel(rio)
+    head = rio.position()
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("rebuilding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("rebuild", total=head)
+        count = model.rebuild(progress=lambda n: bar.advance(task, n))
+    seconds = time.perf_counter() - started
+    rate = count / seconds if seconds else 0.0
+    log.info("read_model_rebuilt", events=count, seconds=round(seconds, 3), rate=round(rate))
+    typer.echo(f"rebuilt from {count} events in {seconds:.2f} s ({rate:,.0f} events/s)")
+
+
+@projections_app.command("run")
+def projections_run(
+    follow: Annotated[bool, typer.Option("--follow", help="Keep applying new events.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between polls when following.")] = 1.0,
+) -> None:
+    """Catch the read models up with the log (and, with --follow, keep them caught up)."""
+    model = ReadModel(_rio())
+    applied = model.catch_up()
+    typer.echo(f"applied {applied} events; position {model.status().position}")
+    while follow:
+        time.sleep(interval)
+        applied = model.catch_up()
+        if applied:
+            log.info("read_model_caught_up", applied=applied)
 
 
 def main() -> None:

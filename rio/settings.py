@@ -14,6 +14,7 @@ class Settings(BaseSettings):
     log_format: str = "auto"  # auto: JSON when not on a terminal; "json" or "console" to force
     log_level: str = "INFO"
     stale_after_days: int = 180
+    projection_page: int = 500  # events per read-model transaction
 
 
 @lru_cache(maxsize=1)

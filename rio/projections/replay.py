@@ -7,7 +7,7 @@ stays a plain function of its inputs: no store, no clock, no cache.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from uuid import UUID
@@ -155,9 +155,23 @@ def replay(events: Iterable[R.Event], as_at: date, known_at: datetime | None = N
 
 def fold(facts: Iterable[R.Event]) -> RecommendationState:
     """Fold one recommendation's effective facts, already in valid-time order."""
+    final = None
+    for _, state in states(facts):
+        final = state
+    if final is None:
+        raise ValueError("no registration in this history")
+    return final
+
+
+def states(facts: Iterable[R.Event]) -> Iterator[tuple[date, RecommendationState]]:
+    """The state after each day's facts: valid from that day until the next one yielded."""
     state: RecommendationState | None = None
     commitments: dict[str, Commitment] = {}
+    day: date | None = None
     for fact in facts:
+        if state is not None and day is not None and fact.occurred != day:
+            yield day, replace(state, commitments=tuple(commitments.values()))
+        day = fact.occurred
         if isinstance(fact, R.Registered):
             state = RecommendationState(
                 id=fact.originator_id,
@@ -171,9 +185,8 @@ def fold(facts: Iterable[R.Event]) -> RecommendationState:
         if state is None:
             raise ValueError("a recommendation's history must start with its registration")
         state = replace(_apply(state, commitments, fact), last_update=fact.occurred)
-    if state is None:
-        raise ValueError("no registration in this history")
-    return replace(state, commitments=tuple(commitments.values()))
+    if state is not None and day is not None:
+        yield day, replace(state, commitments=tuple(commitments.values()))
 
 
 def _apply(

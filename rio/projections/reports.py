@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from rio.aggregates.recommendation import Recommendation as R
 from rio.aggregates.values import Source
 from rio.due_window import DueWindow
-from rio.projections.replay import Commitment, Programme, RecommendationState, replay
+from rio.projections.replay import Commitment, Programme, RecommendationState
 from rio.rag import DEFAULT_POLICY, Policy, Rating, rate_recommendation
 
 
@@ -67,16 +65,9 @@ class PromisedVsDelivered:
 
 
 def promised_vs_delivered(
-    events: Iterable[R.Event],
-    promised_as_at: date,
-    delivered_as_at: date,
-    known_at: datetime | None = None,
-    review: str | None = None,
+    then: Programme, later: Programme, review: str | None = None
 ) -> PromisedVsDelivered:
-    """Every commitment as it stood on `promised_as_at` against its outcome on `delivered_as_at`."""
-    history = list(events)
-    then = replay(history, promised_as_at, known_at)
-    later = replay(history, delivered_as_at, known_at)
+    """Every commitment as it stood in `then` against its outcome in `later` (same known_at)."""
     rows = []
     for rec in then.recommendations:
         if review is not None and rec.review != review:
@@ -86,8 +77,8 @@ def promised_vs_delivered(
             if not promise.is_open and promise.delivered is None:
                 continue  # already withdrawn when the promise was taken: nothing was promised
             outcome = rec_later.commitment(promise.commitment)
-            rows.append(_outcome(rec, promise, outcome, delivered_as_at))
-    return PromisedVsDelivered(review, promised_as_at, delivered_as_at, known_at, tuple(rows))
+            rows.append(_outcome(rec, promise, outcome, later.as_at))
+    return PromisedVsDelivered(review, then.as_at, later.as_at, then.known_at, tuple(rows))
 
 
 def _outcome(

@@ -85,7 +85,8 @@ def commitment(loaded: Loaded, number: int, name: str, as_at: date) -> Commitmen
 
 
 def report_row(loaded: Loaded, number: int, name: str) -> PromiseOutcome:
-    report = promised_vs_delivered(loaded.rio.all_events(), PROMISED_AS_AT, TRACKER_DATE)
+    events = list(loaded.rio.all_events())
+    report = promised_vs_delivered(replay(events, PROMISED_AS_AT), replay(events, TRACKER_DATE))
     (row,) = [r for r in report.rows if r.recommendation == number and r.commitment == name]
     return row
 
