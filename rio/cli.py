@@ -26,6 +26,7 @@ from rio import clock
 from rio.aggregates.errors import DomainError
 from rio.aggregates.recommendation import Recommendation
 from rio.application import RIO
+from rio.audit.cli import audit_app
 from rio.logging import configure
 from rio.projections.read_model import ReadModel
 from rio.projections.readers import Reader, ReplayReader
@@ -43,6 +44,7 @@ scenario_app = typer.Typer(no_args_is_help=True, help="Load scenario files.")
 report_app = typer.Typer(no_args_is_help=True, help="Reports.")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(report_app, name="report")
+app.add_typer(audit_app, name="audit")
 
 log = structlog.get_logger("rio.cli")
 

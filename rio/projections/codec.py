@@ -18,7 +18,9 @@ T = TypeVar("T")
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(_encode(value), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    return json.dumps(
+        value, default=_default, separators=(",", ":"), ensure_ascii=False, sort_keys=True
+    )
 
 
 def loads_recommendation(text: str) -> RecommendationState:
@@ -29,18 +31,24 @@ def loads_commitment(text: str) -> Commitment:
     return _decode(Commitment, json.loads(text))  # type: ignore[no-any-return]
 
 
-def _encode(value: Any) -> Any:
+def _default(value: Any) -> Any:
+    """Called by json for what it cannot write itself; containers and text it does natively."""
     if isinstance(value, DueWindow | Source):
         return value.to_dict()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, UUID):
         return str(value)
-    if isinstance(value, list | tuple):
-        return [_encode(item) for item in value]
-    return value
+    kind: type = type(value)
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        if not dataclasses.is_dataclass(kind):
+            raise TypeError(f"cannot encode {kind.__name__}")
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    return {name: getattr(value, name) for name in names}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 @cache

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -22,17 +22,17 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
-from rio.aggregates.history import effective
+from rio.aggregates.history import effective, valid_order
 from rio.aggregates.recommendation import Recommendation
 from rio.application import RIO
 from rio.projections import codec
-from rio.projections.replay import Commitment, Programme, RecommendationState, states
+from rio.projections.replay import Commitment, Fold, Programme, RecommendationState
 from rio.settings import get_settings
 
 log = structlog.get_logger("rio.projections")
 
 # Bump when what the tables mean changes: a read model with another definition is rebuilt.
-DEFINITION_VERSION = "programme/1"
+DEFINITION_VERSION = "programme/2"
 NAME = "programme"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -75,6 +75,7 @@ recommendation_versions = _bitemporal(
 commitment_versions = _bitemporal(
     "rio_rm_commitment_versions",
     sa.Column("commitment", sa.String(200), nullable=False),
+    sa.Column("ordinal", sa.Integer, nullable=False),  # its place in the recommendation
     sa.Column("owner", sa.String(200), nullable=True),
     sa.Column("due_text", sa.String(200), nullable=True),
     sa.Column("due_latest", sa.Date, nullable=True),
@@ -117,9 +118,11 @@ def make_engine(database_url: str) -> Engine:
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
 
         @sa.event.listens_for(engine, "begin")
-        def _begin_immediate(connection: Connection) -> None:
-            # Take the write lock at the start, so two projectors serialise instead of racing.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(connection: Connection) -> None:
+            # A writer takes the lock at the start, so two projectors serialise instead of
+            # racing; readers never wait for it.
+            writing = connection.get_execution_options().get("rio_write", False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
         return engine
     engine = sa.create_engine(url, pool_pre_ping=True)
@@ -146,6 +149,11 @@ class _Span:
     valid_to: date | None
     state: str
     columns: tuple[tuple[str, Any], ...] = ()
+    ordinal: int | None = None
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return (self.valid_from, self.valid_to, self.state, self.ordinal)
 
 
 class ReadModel:
@@ -156,8 +164,9 @@ class ReadModel:
     def __init__(self, app: RIO, engine: Engine | None = None, page: int | None = None) -> None:
         self.app = app
         self.engine = engine or make_engine(app.database_url)
+        self._writer = self.engine.execution_options(rio_write=True)
         self.page = page or get_settings().projection_page
-        self._histories: OrderedDict[UUID, list[Recommendation.Event]] = OrderedDict()
+        self._timelines: OrderedDict[UUID, _Timeline] = OrderedDict()
         self._ready = False
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -166,8 +175,8 @@ class ReadModel:
         """Create the tables; rebuild them if their definition changed since they were made."""
         if self._ready:
             return
-        metadata.create_all(self.engine)
-        with self.engine.begin() as conn:
+        metadata.create_all(self._writer)
+        with self._writer.begin() as conn:
             row = conn.execute(sa.select(tracking).where(tracking.c.name == NAME)).first()
             if row is None:
                 conn.execute(
@@ -185,11 +194,11 @@ class ReadModel:
         return self.catch_up(progress)
 
     def _drop_and_create(self) -> None:
-        metadata.drop_all(self.engine)
-        metadata.create_all(self.engine)
-        with self.engine.begin() as conn:
+        metadata.drop_all(self._writer)
+        metadata.create_all(self._writer)
+        with self._writer.begin() as conn:
             conn.execute(tracking.insert().values(name=NAME, position=0, definition=definition()))
-        self._histories.clear()
+        self._timelines.clear()
 
     def status(self) -> Status:
         self.ensure_tables()
@@ -204,15 +213,13 @@ class ReadModel:
         self.ensure_tables()
         applied = 0
         while True:
-            with self.engine.begin() as conn:
+            with self._writer.begin() as conn:
                 position = self._position(conn)
                 page = self.app.recorder.select_notifications(start=position + 1, limit=self.page)
                 if not page:
                     return applied
-                for notification in page:
-                    event = self.app.mapper.to_domain_event(notification)
-                    if isinstance(event, Recommendation.Event):
-                        self._apply(conn, event)
+                events = [self.app.mapper.to_domain_event(n) for n in page]
+                self._apply_page(conn, [e for e in events if isinstance(e, Recommendation.Event)])
                 conn.execute(
                     tracking.update().where(tracking.c.name == NAME).values(position=page[-1].id)
                 )
@@ -226,54 +233,68 @@ class ReadModel:
             query = query.with_for_update()
         return int(conn.execute(query).scalar_one())
 
-    def _apply(self, conn: Connection, event: Recommendation.Event) -> None:
-        history = self._history(event)
-        spans, commitment_spans = timeline(effective(history))
-        recorded = micros(event.timestamp)
-        rec_id = str(event.originator_id)
-        first = history[0]
-        assert isinstance(first, Recommendation.Registered)
-        identity = {"review": first.review, "number": first.number}
-        _replace_open_rows(conn, recommendation_versions, rec_id, spans, recorded, identity)
-        _replace_open_rows(conn, commitment_versions, rec_id, commitment_spans, recorded, {})
+    def _apply_page(self, conn: Connection, events: list[Recommendation.Event]) -> None:
+        writer = _PageWriter(conn, {str(e.originator_id) for e in events})
+        for event in events:
+            line = self._timeline(event)
+            recorded = micros(event.timestamp)
+            rec_id = str(event.originator_id)
+            writer.replace(recommendation_versions, rec_id, line.recommendation_spans(), recorded)
+            writer.replace(commitment_versions, rec_id, line.commitment_spans(), recorded)
+        writer.flush()
 
-    def _history(self, event: Recommendation.Event) -> list[Recommendation.Event]:
-        """The recommendation's events up to this one, from a small cache or the store."""
-        history = self._histories.pop(event.originator_id, [])
-        if len(history) >= event.originator_version:
-            history = history[: event.originator_version - 1]
-        if len(history) < event.originator_version - 1:
+    def _timeline(self, event: Recommendation.Event) -> _Timeline:
+        """The recommendation's timeline with this event added, from the cache or the store."""
+        line = self._timelines.pop(event.originator_id, None)
+        if line is None or line.version != event.originator_version - 1:
             stored = self.app.recorder.select_events(
-                event.originator_id, gt=len(history), lte=event.originator_version - 1
+                event.originator_id, lte=event.originator_version - 1
             )
-            history = history + [self.app.mapper.to_domain_event(s) for s in stored]  # type: ignore[misc]
-        history = [*history, event]
-        self._histories[event.originator_id] = history
-        if len(self._histories) > self.CACHE:
-            self._histories.popitem(last=False)
-        return history
+            history = [self.app.mapper.to_domain_event(s) for s in stored]
+            line = _Timeline(history)  # type: ignore[arg-type]
+        line.add(event)
+        self._timelines[event.originator_id] = line
+        if len(self._timelines) > self.CACHE:
+            self._timelines.popitem(last=False)
+        return line
 
     # --- questions -------------------------------------------------------------------------
 
+    def refresh(self) -> None:
+        """Catch up before answering, so a reader sees its own writes; cheap when current."""
+        if self.status().lag > 0:
+            self.catch_up()
+
     def programme(self, as_at: date, known_at: datetime | None = None) -> Programme:
         """Exactly what `replay(events, as_at, known_at)` gives, from the read model."""
-        self.catch_up()
-        table = recommendation_versions
-        query = (
-            sa.select(table.c.state)
-            .where(*_visible(table, as_at, known_at))
-            .order_by(table.c.review, table.c.number)
+        self.refresh()
+        recs, commits = recommendation_versions, commitment_versions
+        rec_query = (
+            sa.select(recs.c.rec_id, recs.c.state)
+            .where(*_visible(recs, as_at, known_at))
+            .order_by(recs.c.review, recs.c.number)
+        )
+        commitment_query = (
+            sa.select(commits.c.rec_id, commits.c.state)
+            .where(*_visible(commits, as_at, known_at))
+            .order_by(commits.c.rec_id, commits.c.ordinal)
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(query).scalars().all()
+            rec_rows = conn.execute(rec_query).all()
+            by_rec: dict[str, list[Commitment]] = {}
+            for rec_id, text in conn.execute(commitment_query):
+                by_rec.setdefault(rec_id, []).append(codec.loads_commitment(text))
         return Programme(
             as_at=as_at,
             known_at=known_at,
-            recommendations=tuple(codec.loads_recommendation(text) for text in rows),
+            recommendations=tuple(
+                replace(codec.loads_recommendation(text), commitments=tuple(by_rec.get(rec_id, ())))
+                for rec_id, text in rec_rows
+            ),
         )
 
     def commitments(self, as_at: date, known_at: datetime | None = None) -> list[Commitment]:
-        self.catch_up()
+        self.refresh()
         table = commitment_versions
         query = sa.select(table.c.state).where(*_visible(table, as_at, known_at))
         with self.engine.connect() as conn:
@@ -281,7 +302,7 @@ class ReadModel:
 
     def reviews(self) -> list[str]:
         """The reviews with a recommendation on record now."""
-        self.catch_up()
+        self.refresh()
         table = recommendation_versions
         query = sa.select(table.c.review).where(table.c.recorded_to.is_(None)).distinct()
         with self.engine.connect() as conn:
@@ -307,31 +328,103 @@ def _visible(table: sa.Table, as_at: date, known_at: datetime | None) -> list[An
     return conditions
 
 
-def timeline(facts: Sequence[Recommendation.Event]) -> tuple[list[_Span], list[_Span]]:
-    """Valid-time spans of the recommendation's state, and of each commitment's (merged)."""
-    days = list(states(facts))
-    spans = []
-    commitments: dict[str, list[_Span]] = {}
-    for index, (day, state) in enumerate(days):
-        until = days[index + 1][0] if index + 1 < len(days) else None
-        spans.append(_Span(day, until, codec.dumps(state)))
-        for commitment in state.commitments:
-            _extend(
-                commitments.setdefault(commitment.commitment, []), day, until, commitment, state
-            )
-    return spans, [span for runs in commitments.values() for span in runs]
+class _Timeline:
+    """One recommendation's valid-time timeline, kept between events so following is cheap.
+
+    An event that sorts after every fact already folded (the usual case) extends the fold;
+    anything else (a back-filled event, a correction) refolds the whole history.
+    """
+
+    def __init__(self, history: list[Recommendation.Event]) -> None:
+        self.history = history
+        self.version = len(history)
+        self._encoded: dict[int, tuple[Commitment, str]] = {}
+        self._columns: dict[str, tuple[tuple[str, Any], ...]] = {}
+        self.fold = Fold()
+        self.days: list[tuple[date, str, tuple[tuple[str, int, str], ...]]] = []
+        self.last_key: tuple[date, int, int] | None = None
+        self._refold()
+
+    def add(self, event: Recommendation.Event) -> None:
+        self.history.append(event)
+        self.version = event.originator_version
+        in_order = (
+            not isinstance(event, Recommendation.EventCorrected)
+            and self.last_key is not None
+            and valid_order(event) > self.last_key
+        )
+        if not in_order:
+            self._refold()
+            return
+        if event.occurred != self.fold.day:
+            self.days.append((event.occurred, "", ()))
+        self.fold.apply(event)
+        self.last_key = valid_order(event)
+        self.days[-1] = self._day(self.fold)
+
+    def _refold(self) -> None:
+        self.fold = Fold()
+        self.days = []
+        self.last_key = None
+        for fact in effective(self.history):
+            if self.fold.day is not None and fact.occurred != self.fold.day:
+                self.days.append(self._day(self.fold))
+            self.fold.apply(fact)
+            self.last_key = valid_order(fact)
+        if self.fold.day is not None:
+            self.days.append(self._day(self.fold))
+
+    def _day(self, fold: Fold) -> tuple[date, str, tuple[tuple[str, int, str], ...]]:
+        state = fold.snapshot()
+        assert fold.day is not None
+        commitments = tuple(
+            (c.commitment, ordinal, self._encode(c, state))
+            for ordinal, c in enumerate(state.commitments)
+        )
+        return fold.day, codec.dumps(replace(state, commitments=())), commitments
+
+    def _encode(self, c: Commitment, state: RecommendationState) -> str:
+        cached = self._encoded.get(id(c))
+        if cached is not None and cached[0] is c:
+            return cached[1]
+        text = codec.dumps(c)
+        self._encoded[id(c)] = (c, text)
+        self._columns[text] = _commitment_columns(c, state)
+        return text
+
+    def recommendation_spans(self) -> list[_Span]:
+        state = self.fold.state
+        identity = () if state is None else (("review", state.review), ("number", state.number))
+        return [
+            _Span(day, self._until(i), text, identity) for i, (day, text, _) in enumerate(self.days)
+        ]
+
+    def commitment_spans(self) -> list[_Span]:
+        runs: dict[str, _Span] = {}
+        spans: list[_Span] = []
+        for i, (day, _, commitments) in enumerate(self.days):
+            until = self._until(i)
+            for name, ordinal, text in commitments:
+                run = runs.get(name)
+                if (
+                    run is not None
+                    and (run.ordinal, run.state) == (ordinal, text)
+                    and run.valid_to == day
+                ):
+                    runs[name] = _Span(run.valid_from, until, text, run.columns, ordinal)
+                    continue
+                if run is not None:
+                    spans.append(run)
+                columns = (("commitment", name), ("ordinal", ordinal), *self._columns[text])
+                runs[name] = _Span(day, until, text, columns, ordinal)
+        return spans + list(runs.values())
+
+    def _until(self, index: int) -> date | None:
+        return self.days[index + 1][0] if index + 1 < len(self.days) else None
 
 
-def _extend(
-    runs: list[_Span], day: date, until: date | None, c: Commitment, rec: RecommendationState
-) -> None:
-    text = codec.dumps(c)
-    if runs and runs[-1].state == text and runs[-1].valid_to == day:
-        last = runs.pop()
-        runs.append(_Span(last.valid_from, until, text, last.columns))
-        return
-    columns = (
-        ("commitment", c.commitment),
+def _commitment_columns(c: Commitment, rec: RecommendationState) -> tuple[tuple[str, Any], ...]:
+    return (
         ("owner", rec.owner_of(c)),
         ("due_text", c.due.text if c.due else None),
         ("due_latest", c.due.latest if c.due else None),
@@ -340,41 +433,69 @@ def _extend(
         ("withdrawn_on", c.withdrawn.occurred if c.withdrawn else None),
         ("unexplained_slips", sum(1 for r in c.revisions if r.unexplained)),
     )
-    runs.append(_Span(day, until, text, columns))
 
 
-def _replace_open_rows(
-    conn: Connection,
-    table: sa.Table,
-    rec_id: str,
-    spans: Iterable[_Span],
-    recorded: int,
-    identity: dict[str, Any],
-) -> None:
-    """Retire the open rows that no longer hold and open the new ones, both from `recorded`."""
-    open_rows = conn.execute(
-        sa.select(table.c.row_id, table.c.valid_from, table.c.valid_to, table.c.state).where(
-            table.c.rec_id == rec_id, table.c.recorded_to.is_(None)
-        )
-    ).all()
-    current = {(r.valid_from, r.valid_to, r.state): r.row_id for r in open_rows}
-    wanted = {(s.valid_from, s.valid_to, s.state): s for s in spans}
-    retired = [row_id for key, row_id in current.items() if key not in wanted]
-    if retired:
-        conn.execute(table.update().where(table.c.row_id.in_(retired)).values(recorded_to=recorded))
-    new = [
-        {
-            "rec_id": rec_id,
-            **identity,
-            **dict(span.columns),
-            "valid_from": span.valid_from,
-            "valid_to": span.valid_to,
-            "recorded_from": recorded,
-            "recorded_to": None,
-            "state": span.state,
-        }
-        for key, span in wanted.items()
-        if key not in current
-    ]
-    if new:
-        conn.execute(table.insert(), new)
+class _PageWriter:
+    """Applies a page of events' row changes in memory, then writes them in a few statements."""
+
+    def __init__(self, conn: Connection, rec_ids: set[str]) -> None:
+        self.conn = conn
+        self.open: dict[tuple[str, str], dict[tuple[Any, ...], int | dict[str, Any]]] = {}
+        self.retire: dict[str, list[dict[str, int]]] = {}
+        self.insert: dict[str, list[dict[str, Any]]] = {}
+        for table in (recommendation_versions, commitment_versions):
+            for rec_id in rec_ids:
+                self.open[(table.name, rec_id)] = {}
+            ids = sorted(rec_ids)
+            for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+                ordinal = table.c.ordinal if "ordinal" in table.c else sa.null()
+                query = sa.select(
+                    table.c.row_id,
+                    table.c.rec_id,
+                    table.c.valid_from,
+                    table.c.valid_to,
+                    table.c.state,
+                    ordinal.label("ordinal"),
+                ).where(table.c.rec_id.in_(chunk), table.c.recorded_to.is_(None))
+                for row in conn.execute(query):
+                    key = (row.valid_from, row.valid_to, row.state, row.ordinal)
+                    self.open[(table.name, row.rec_id)][key] = row.row_id
+
+    def replace(self, table: sa.Table, rec_id: str, spans: list[_Span], recorded: int) -> None:
+        """Retire the open rows that no longer hold and open the new ones, from `recorded`."""
+        current = self.open[(table.name, rec_id)]
+        wanted = {s.key: s for s in spans}
+        for key in [k for k in current if k not in wanted]:
+            row = current.pop(key)
+            if isinstance(row, dict):
+                row["recorded_to"] = recorded  # opened earlier in this page
+            else:
+                self.retire.setdefault(table.name, []).append({"rid": row, "rto": recorded})
+        for key, span in wanted.items():
+            if key in current:
+                continue
+            row = {
+                "rec_id": rec_id,
+                **dict(span.columns),
+                "valid_from": span.valid_from,
+                "valid_to": span.valid_to,
+                "recorded_from": recorded,
+                "recorded_to": None,
+                "state": span.state,
+            }
+            current[key] = row
+            self.insert.setdefault(table.name, []).append(row)
+
+    def flush(self) -> None:
+        for table in (recommendation_versions, commitment_versions):
+            retired = self.retire.get(table.name)
+            if retired:
+                self.conn.execute(
+                    table.update()
+                    .where(table.c.row_id == sa.bindparam("rid"))
+                    .values(recorded_to=sa.bindparam("rto")),
+                    retired,
+                )
+            new = self.insert.get(table.name)
+            if new:
+                self.conn.execute(table.insert(), new)

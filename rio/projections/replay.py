@@ -165,15 +165,26 @@ def fold(facts: Iterable[R.Event]) -> RecommendationState:
 
 def states(facts: Iterable[R.Event]) -> Iterator[tuple[date, RecommendationState]]:
     """The state after each day's facts: valid from that day until the next one yielded."""
-    state: RecommendationState | None = None
-    commitments: dict[str, Commitment] = {}
-    day: date | None = None
+    folding = Fold()
     for fact in facts:
-        if state is not None and day is not None and fact.occurred != day:
-            yield day, replace(state, commitments=tuple(commitments.values()))
-        day = fact.occurred
+        if folding.day is not None and fact.occurred != folding.day:
+            yield folding.day, folding.snapshot()
+        folding.apply(fact)
+    if folding.day is not None:
+        yield folding.day, folding.snapshot()
+
+
+class Fold:
+    """A fold in progress, so a follower can resume it when a fact arrives in valid-time order."""
+
+    def __init__(self) -> None:
+        self.state: RecommendationState | None = None
+        self.commitments: dict[str, Commitment] = {}
+        self.day: date | None = None
+
+    def apply(self, fact: R.Event) -> None:
         if isinstance(fact, R.Registered):
-            state = RecommendationState(
+            self.state = RecommendationState(
                 id=fact.originator_id,
                 review=fact.review,
                 number=fact.number,
@@ -182,11 +193,20 @@ def states(facts: Iterable[R.Event]) -> Iterator[tuple[date, RecommendationState
                 registered_on=fact.occurred,
                 source=fact.source,
             )
-        if state is None:
+        if self.state is None:
             raise ValueError("a recommendation's history must start with its registration")
-        state = replace(_apply(state, commitments, fact), last_update=fact.occurred)
-    if state is not None and day is not None:
-        yield day, replace(state, commitments=tuple(commitments.values()))
+        self.state = replace(_apply(self.state, self.commitments, fact), last_update=fact.occurred)
+        self.day = fact.occurred
+
+    def snapshot(self) -> RecommendationState:
+        if self.state is None:
+            raise ValueError("nothing folded yet")
+        return replace(self.state, commitments=tuple(self.commitments.values()))
+
+    def copy(self) -> Fold:
+        twin = Fold()
+        twin.state, twin.commitments, twin.day = self.state, dict(self.commitments), self.day
+        return twin
 
 
 def _apply(

@@ -140,7 +140,7 @@ def test_a_killed_projector_resumes_without_losing_or_repeating_events(
 ) -> None:
     rio = RIO(database_url)
     head = load_portfolio(rio, 150, 6)
-    env = {**os.environ, "RIO_DATABASE_URL": database_url, "RIO_PROJECTION_PAGE": "3"}
+    env = {**os.environ, "RIO_DATABASE_URL": database_url, "RIO_PROJECTION_PAGE": "1"}
     model = ReadModel(rio)
     model.ensure_tables()
     projector = subprocess.Popen(
