@@ -364,13 +364,14 @@ def projections_run(
 ) -> None:
     """Catch the read models up with the log (and, with --follow, keep them caught up)."""
     model = ReadModel(_rio())
+    if follow:
+        typer.echo("following the event log; Ctrl-C to stop", err=True)
+        try:
+            model.follow(stopped=lambda: False, interval=interval)
+        except KeyboardInterrupt:
+            return
     applied = model.catch_up()
     typer.echo(f"applied {applied} events; position {model.status().position}")
-    while follow:
-        time.sleep(interval)
-        applied = model.catch_up()
-        if applied:
-            log.info("read_model_caught_up", applied=applied)
 
 
 def main() -> None:

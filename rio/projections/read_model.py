@@ -10,6 +10,7 @@ the tracking position commit in one transaction, so each event is applied exactl
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -226,6 +227,22 @@ class ReadModel:
             applied += len(page)
             if progress is not None:
                 progress(len(page))
+
+    def follow(self, stopped: Callable[[], bool], interval: float = 1.0) -> None:
+        """Keep caught up until `stopped()`: LISTEN/NOTIFY on PostgreSQL, polling on SQLite."""
+        self.catch_up()
+        if self.engine.dialect.name != "postgresql":
+            while not stopped():
+                time.sleep(interval)
+                self.catch_up()
+            return
+        with self.app.recorder.subscribe(gt=self.status().position) as subscription:
+            for notification in subscription:
+                if notification.id > self.status().position:
+                    applied = self.catch_up()
+                    log.info("read_model_followed", applied=applied, position=notification.id)
+                if stopped():
+                    return
 
     def _position(self, conn: Connection) -> int:
         query = sa.select(tracking.c.position).where(tracking.c.name == NAME)

@@ -237,3 +237,51 @@ def test_projection_commands_work_from_the_command_line(cli_env: dict[str, str])
     )
     assert f"position {head} of {head}, lag 0" in after.stdout
     rio.close()
+
+
+def test_a_separate_projector_follows_new_events(database_url: str) -> None:
+    rio = RIO(database_url)
+    model = ReadModel(rio)
+    model.ensure_tables()
+    env = {**os.environ, "RIO_DATABASE_URL": database_url}
+    follower = subprocess.Popen(
+        [RIO_BIN, "projections", "run", "--follow", "--interval", "0.1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for batch in range(3):
+            load_portfolio_slice(rio, batch)
+            head = rio.position()
+            deadline = time.monotonic() + 30
+            while position(model) < head and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert position(model) == head, f"the follower applied batch {batch}"
+    finally:
+        follower.send_signal(signal.SIGTERM)
+        follower.wait(timeout=30)
+    assert model.programme(date(2024, 6, 1)) == replay(rio.all_events(), date(2024, 6, 1))
+    model.close()
+    rio.close()
+
+
+def load_portfolio_slice(rio: RIO, batch: int) -> None:
+    rec = Recommendation.register(
+        review="follow",
+        number=batch + 1,
+        title="T",
+        text="",
+        occurred=date(2022, 6, 8),
+        source=SRC,
+        recorded_by="test",
+    )
+    rec.make_commitment(
+        commitment="c",
+        deliverable="Plan",
+        due="April 2024",
+        occurred=date(2023, 11, 20),
+        source=SRC,
+        recorded_by="test",
+    )
+    rio.save(rec)
