@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import types
+from collections.abc import Callable
 from datetime import date
 from functools import cache
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 from uuid import UUID
 
 from rio.aggregates.values import Source
@@ -51,29 +52,30 @@ def _default(value: Any) -> Any:
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
-@cache
-def _hints(cls: type) -> dict[str, Any]:
-    return get_type_hints(cls)
-
-
 def _decode(kind: Any, data: Any) -> Any:
+    return _converter(kind)(data)
+
+
+@cache
+def _converter(kind: Any) -> Callable[[Any], Any]:
+    """A decoder for `kind`, built once per type from its hints (decoding is the read path)."""
     origin = get_origin(kind)
     if origin in (Union, types.UnionType):
-        options = [a for a in get_args(kind) if a is not type(None)]
-        return None if data is None else _decode(options[0], data)
+        inner = _converter(next(a for a in get_args(kind) if a is not type(None)))
+        return lambda data: None if data is None else inner(data)
     if origin is tuple:
-        item = get_args(kind)[0]
-        return tuple(_decode(item, x) for x in data)
-    if kind is DueWindow:
-        return DueWindow.from_dict(data)
-    if kind is Source:
-        return Source.from_dict(data)
-    if kind is date:
-        return date.fromisoformat(data)
-    if kind is UUID:
-        return UUID(data)
+        item = _converter(get_args(kind)[0])
+        return lambda data: tuple(item(x) for x in data)
+    simple: dict[Any, Callable[[Any], Any]] = {
+        DueWindow: DueWindow.from_dict,
+        Source: Source.from_dict,
+        date: date.fromisoformat,
+        UUID: UUID,
+    }
+    if kind in simple:
+        return simple[kind]
     if dataclasses.is_dataclass(kind):
-        hints = _hints(kind)  # type: ignore[arg-type]
-        fields = {name: _decode(hints[name], value) for name, value in data.items()}
-        return kind(**fields)  # type: ignore[operator]
-    return data
+        make: Callable[..., Any] = cast("Callable[..., Any]", kind)
+        fields = {name: _converter(hint) for name, hint in get_type_hints(kind).items()}
+        return lambda data: make(**{name: fields[name](value) for name, value in data.items()})
+    return lambda data: data

@@ -1,0 +1,113 @@
+"""Read model against pure replay and the raw store, same run: `python bench/read_models.py`.
+
+Run by hand (never in tests). Prints a Markdown table row per store; append it to
+bench/RESULTS.md with the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.portfolio import load
+from rio.application import RIO
+from rio.projections.read_model import ReadModel
+from rio.projections.replay import replay
+
+
+def timed(fn, *args):  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    result = fn(*args)
+    return time.perf_counter() - started, result
+
+
+def run(url: str, events: int, seed: int, queries: int) -> str:
+    rio = RIO(url)
+    write_s, recorded = timed(load, rio, seed, events)
+    scan_s, scanned = timed(lambda: sum(1 for _ in rio.all_events()))
+    raw_s, _ = timed(lambda: _raw_scan(rio))
+    model = ReadModel(rio)
+    rebuild_s, applied = timed(model.rebuild)
+    events_list = list(rio.all_events())
+    rnd = random.Random(seed)
+    days = [date(2022, 1, 1) + timedelta(days=rnd.randrange(0, 1460)) for _ in range(queries)]
+    rm_times = [timed(model.programme, d)[0] for d in days]
+    replay_times = [timed(replay, events_list, d)[0] for d in days[: max(3, queries // 5)]]
+    replay_read_times = [
+        timed(lambda d=d: replay(rio.all_events(), d))[0] for d in days[: max(3, queries // 10)]
+    ]
+    check = days[0]
+    assert model.programme(check) == replay(events_list, check), "read model disagrees with replay"
+    model.close()
+    rio.close()
+    p50_rm, p50_replay = statistics.median(rm_times), statistics.median(replay_times)
+    return (
+        f"| {url.split(':')[0]} | {recorded:,} | {recorded / write_s:,.0f} | {raw_s and recorded / raw_s:,.0f} "
+        f"| {scanned / scan_s:,.0f} | {applied / rebuild_s:,.0f} | {applied / rebuild_s / (recorded / raw_s):.2f} "
+        f"| {p50_rm * 1000:,.0f} | {max(rm_times) * 1000:,.0f} | {p50_replay * 1000:,.0f} "
+        f"| {statistics.median(replay_read_times) * 1000:,.0f} | {p50_replay / p50_rm:,.1f}× "
+        f"| {statistics.median(replay_read_times) / p50_rm:,.1f}× |"
+    )
+
+
+def _raw_scan(rio: RIO) -> int:
+    count, start = 0, 1
+    while True:
+        page = rio.recorder.select_notifications(start=start, limit=1000)
+        count += len(page)
+        if len(page) < 1000:
+            return count
+        start = page[-1].id + 1
+
+
+HEADER = (
+    "| store | events | write ev/s | raw scan ev/s | decoded scan ev/s | rebuild ev/s | rebuild/raw "
+    "| as-at p50 ms (read model) | as-at max ms | replay p50 ms (events in memory) "
+    "| replay p50 ms (reading the store) | speed-up vs in-memory | speed-up vs store |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--queries", type=int, default=20)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--stores", default="sqlite,postgres")
+    args = parser.parse_args()
+    print(HEADER)
+    for store in args.stores.split(","):
+        if store == "sqlite":
+            with tempfile.TemporaryDirectory() as folder:
+                print(
+                    run(f"sqlite:///{folder}/bench.db", args.events, args.seed, args.queries),
+                    flush=True,
+                )
+        else:
+            import psycopg
+
+            schema = f"rio_bench_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(args.postgres, autocommit=True) as conn:
+                conn.execute(f'CREATE SCHEMA "{schema}"')
+            try:
+                print(
+                    run(f"{args.postgres}?schema={schema}", args.events, args.seed, args.queries),
+                    flush=True,
+                )
+            finally:
+                with psycopg.connect(args.postgres, autocommit=True) as conn:
+                    conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+if __name__ == "__main__":
+    main()
