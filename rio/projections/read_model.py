@@ -9,6 +9,7 @@ the tracking position commit in one transaction, so each event is applied exactl
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import time
 from collections import OrderedDict
@@ -348,8 +349,8 @@ def _visible(table: sa.Table, as_at: date, known_at: datetime | None) -> list[An
 class _Timeline:
     """One recommendation's valid-time timeline, kept between events so following is cheap.
 
-    An event that sorts after every fact already folded (the usual case) extends the fold;
-    anything else (a back-filled event, a correction) refolds the whole history.
+    A new fact refolds only from the first day it can change, resuming from the fold as it
+    stood at the end of the day before; a correction (which can move any fact) refolds all.
     """
 
     def __init__(self, history: list[Recommendation.Event]) -> None:
@@ -357,39 +358,48 @@ class _Timeline:
         self.version = len(history)
         self._encoded: dict[int, tuple[Commitment, str]] = {}
         self._columns: dict[str, tuple[tuple[str, Any], ...]] = {}
-        self.fold = Fold()
+        self.facts: list[Recommendation.Event] = []
+        self.keys: list[tuple[date, int, int]] = []
         self.days: list[tuple[date, str, tuple[tuple[str, int, str], ...]]] = []
-        self.last_key: tuple[date, int, int] | None = None
-        self._refold()
+        self.folds: list[Fold] = []  # the fold at the end of each day
+        self._refold_from(0, effective(self.history))
+
+    @property
+    def fold(self) -> Fold:
+        return self.folds[-1] if self.folds else Fold()
 
     def add(self, event: Recommendation.Event) -> None:
         self.history.append(event)
         self.version = event.originator_version
-        in_order = (
-            not isinstance(event, Recommendation.EventCorrected)
-            and self.last_key is not None
-            and valid_order(event) > self.last_key
-        )
-        if not in_order:
-            self._refold()
+        if isinstance(event, Recommendation.EventCorrected):
+            self._refold_from(0, effective(self.history))
             return
-        if event.occurred != self.fold.day:
-            self.days.append((event.occurred, "", ()))
-        self.fold.apply(event)
-        self.last_key = valid_order(event)
-        self.days[-1] = self._day(self.fold)
+        key = valid_order(event)
+        at = bisect.bisect_left(self.keys, key)
+        facts = [*self.facts[:at], event, *self.facts[at:]]
+        first_day = bisect.bisect_left([day for day, _, _ in self.days], event.occurred)
+        self._refold_from(first_day, facts)
 
-    def _refold(self) -> None:
-        self.fold = Fold()
-        self.days = []
-        self.last_key = None
-        for fact in effective(self.history):
-            if self.fold.day is not None and fact.occurred != self.fold.day:
-                self.days.append(self._day(self.fold))
-            self.fold.apply(fact)
-            self.last_key = valid_order(fact)
-        if self.fold.day is not None:
-            self.days.append(self._day(self.fold))
+    def _refold_from(self, first_day: int, facts: list[Recommendation.Event]) -> None:
+        """Keep days before `first_day`; fold the facts of the rest again."""
+        del self.days[first_day:]
+        del self.folds[first_day:]
+        folding = self.folds[-1].copy() if self.folds else Fold()
+        resume = self.days[-1][0] if self.days else None
+        open_day = False  # whether `folding` holds a day not yet in self.days
+        for fact in facts:
+            if resume is not None and fact.occurred <= resume:
+                continue
+            if open_day and fact.occurred != folding.day:
+                self.days.append(self._day(folding))
+                self.folds.append(folding.copy())
+            folding.apply(fact)
+            open_day = True
+        if open_day:
+            self.days.append(self._day(folding))
+            self.folds.append(folding)
+        self.facts = facts
+        self.keys = [valid_order(f) for f in facts]
 
     def _day(self, fold: Fold) -> tuple[date, str, tuple[tuple[str, int, str], ...]]:
         state = fold.snapshot()

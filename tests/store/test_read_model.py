@@ -65,6 +65,10 @@ def test_the_read_model_answers_exactly_as_the_pure_replay(
                 rio.events.put(events[start:end])
                 model.catch_up()
                 start = end
+            with model.engine.connect() as conn:
+                for table in (recommendation_versions, commitment_versions):
+                    empty = sa.select(sa.func.count()).where(table.c.valid_to <= table.c.valid_from)
+                    assert conn.execute(empty).scalar_one() == 0, "no row spans zero days"
             moments = [
                 None,
                 *(e.timestamp for e in events),
