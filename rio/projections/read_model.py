@@ -28,13 +28,13 @@ from rio.aggregates.history import effective, valid_order
 from rio.aggregates.recommendation import Recommendation
 from rio.application import RIO
 from rio.projections import codec
-from rio.projections.replay import Commitment, Fold, Programme, RecommendationState
+from rio.projections.replay import Commitment, Fold, Programme
 from rio.settings import get_settings
 
 log = structlog.get_logger("rio.projections")
 
 # Bump when what the tables mean changes: a read model with another definition is rebuilt.
-DEFINITION_VERSION = "programme/2"
+DEFINITION_VERSION = "programme/3"
 NAME = "programme"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -76,16 +76,20 @@ recommendation_versions = _bitemporal(
 
 commitment_versions = _bitemporal(
     "rio_rm_commitment_versions",
+    sa.Column("review", sa.String(200), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
     sa.Column("commitment", sa.String(200), nullable=False),
     sa.Column("ordinal", sa.Integer, nullable=False),  # its place in the recommendation
-    sa.Column("owner", sa.String(200), nullable=True),
+    sa.Column("owner", sa.String(200), nullable=True),  # its own owner, else the accountable one
     sa.Column("due_text", sa.String(200), nullable=True),
     sa.Column("due_latest", sa.Date, nullable=True),
     sa.Column("baseline_latest", sa.Date, nullable=True),
     sa.Column("delivered_on", sa.Date, nullable=True),
     sa.Column("withdrawn_on", sa.Date, nullable=True),
     sa.Column("unexplained_slips", sa.Integer, nullable=False),
+    sa.Column("last_update", sa.Date, nullable=False),
 )
+sa.Index("rio_rm_commitment_versions_owner", commitment_versions.c.owner)
 
 
 def definition() -> str:
@@ -152,10 +156,11 @@ class _Span:
     state: str
     columns: tuple[tuple[str, Any], ...] = ()
     ordinal: int | None = None
+    owner: str | None = None
 
     @property
     def key(self) -> tuple[Any, ...]:
-        return (self.valid_from, self.valid_to, self.state, self.ordinal)
+        return (self.valid_from, self.valid_to, self.state, self.ordinal, self.owner)
 
 
 class ReadModel:
@@ -289,12 +294,12 @@ class ReadModel:
         recs, commits = recommendation_versions, commitment_versions
         rec_query = (
             sa.select(recs.c.rec_id, recs.c.state)
-            .where(*_visible(recs, as_at, known_at))
+            .where(*visible(recs, as_at, known_at))
             .order_by(recs.c.review, recs.c.number)
         )
         commitment_query = (
             sa.select(commits.c.rec_id, commits.c.state)
-            .where(*_visible(commits, as_at, known_at))
+            .where(*visible(commits, as_at, known_at))
             .order_by(commits.c.rec_id, commits.c.ordinal)
         )
         with self.engine.connect() as conn:
@@ -314,7 +319,7 @@ class ReadModel:
     def commitments(self, as_at: date, known_at: datetime | None = None) -> list[Commitment]:
         self.refresh()
         table = commitment_versions
-        query = sa.select(table.c.state).where(*_visible(table, as_at, known_at))
+        query = sa.select(table.c.state).where(*visible(table, as_at, known_at))
         with self.engine.connect() as conn:
             return [codec.loads_commitment(text) for text in conn.execute(query).scalars()]
 
@@ -330,7 +335,7 @@ class ReadModel:
         self.engine.dispose()
 
 
-def _visible(table: sa.Table, as_at: date, known_at: datetime | None) -> list[Any]:
+def visible(table: sa.Table, as_at: date, known_at: datetime | None) -> list[Any]:
     conditions = [
         table.c.valid_from <= as_at,
         sa.or_(table.c.valid_to.is_(None), table.c.valid_to > as_at),
@@ -360,7 +365,7 @@ class _Timeline:
         self._columns: dict[str, tuple[tuple[str, Any], ...]] = {}
         self.facts: list[Recommendation.Event] = []
         self.keys: list[tuple[date, int, int]] = []
-        self.days: list[tuple[date, str, tuple[tuple[str, int, str], ...]]] = []
+        self.days: list[tuple[date, str, tuple[_DayCommitment, ...]]] = []
         self.folds: list[Fold] = []  # the fold at the end of each day
         self._refold_from(0, effective(self.history))
 
@@ -401,22 +406,22 @@ class _Timeline:
         self.facts = facts
         self.keys = [valid_order(f) for f in facts]
 
-    def _day(self, fold: Fold) -> tuple[date, str, tuple[tuple[str, int, str], ...]]:
+    def _day(self, fold: Fold) -> tuple[date, str, tuple[_DayCommitment, ...]]:
         state = fold.snapshot()
         assert fold.day is not None
         commitments = tuple(
-            (c.commitment, ordinal, self._encode(c, state))
+            (c.commitment, ordinal, self._encode(c), state.owner_of(c))
             for ordinal, c in enumerate(state.commitments)
         )
         return fold.day, codec.dumps(replace(state, commitments=())), commitments
 
-    def _encode(self, c: Commitment, state: RecommendationState) -> str:
+    def _encode(self, c: Commitment) -> str:
         cached = self._encoded.get(id(c))
         if cached is not None and cached[0] is c:
             return cached[1]
         text = codec.dumps(c)
         self._encoded[id(c)] = (c, text)
-        self._columns[text] = _commitment_columns(c, state)
+        self._columns[text] = _commitment_columns(c)
         return text
 
     def recommendation_spans(self) -> list[_Span]:
@@ -427,32 +432,45 @@ class _Timeline:
         ]
 
     def commitment_spans(self) -> list[_Span]:
+        state = self.fold.state
+        assert state is not None
+        identity = (("review", state.review), ("number", state.number))
         runs: dict[str, _Span] = {}
         spans: list[_Span] = []
         for i, (day, _, commitments) in enumerate(self.days):
             until = self._until(i)
-            for name, ordinal, text in commitments:
+            for name, ordinal, text, owner in commitments:
                 run = runs.get(name)
                 if (
                     run is not None
-                    and (run.ordinal, run.state) == (ordinal, text)
+                    and (run.ordinal, run.state, run.owner) == (ordinal, text, owner)
                     and run.valid_to == day
                 ):
-                    runs[name] = _Span(run.valid_from, until, text, run.columns, ordinal)
+                    runs[name] = _Span(run.valid_from, until, text, run.columns, ordinal, owner)
                     continue
                 if run is not None:
                     spans.append(run)
-                columns = (("commitment", name), ("ordinal", ordinal), *self._columns[text])
-                runs[name] = _Span(day, until, text, columns, ordinal)
+                columns = (
+                    *identity,
+                    ("commitment", name),
+                    ("ordinal", ordinal),
+                    ("owner", owner),
+                    *self._columns[text],
+                )
+                runs[name] = _Span(day, until, text, columns, ordinal, owner)
         return spans + list(runs.values())
 
     def _until(self, index: int) -> date | None:
         return self.days[index + 1][0] if index + 1 < len(self.days) else None
 
 
-def _commitment_columns(c: Commitment, rec: RecommendationState) -> tuple[tuple[str, Any], ...]:
+_DayCommitment = tuple[str, int, str, str | None]  # name, ordinal, encoded state, owner
+
+
+def _commitment_columns(c: Commitment) -> tuple[tuple[str, Any], ...]:
+    """Columns for SQL questions across the portfolio (owners' alerts, overdue counts)."""
     return (
-        ("owner", rec.owner_of(c)),
+        ("last_update", c.last_update or c.made_on),
         ("due_text", c.due.text if c.due else None),
         ("due_latest", c.due.latest if c.due else None),
         ("baseline_latest", c.baseline.latest if c.baseline else None),
@@ -475,7 +493,9 @@ class _PageWriter:
                 self.open[(table.name, rec_id)] = {}
             ids = sorted(rec_ids)
             for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
-                ordinal = table.c.ordinal if "ordinal" in table.c else sa.null()
+                commitment = "ordinal" in table.c
+                ordinal = table.c.ordinal if commitment else sa.null()
+                owner = table.c.owner if commitment else sa.null()
                 query = sa.select(
                     table.c.row_id,
                     table.c.rec_id,
@@ -483,9 +503,10 @@ class _PageWriter:
                     table.c.valid_to,
                     table.c.state,
                     ordinal.label("ordinal"),
+                    owner.label("owner"),
                 ).where(table.c.rec_id.in_(chunk), table.c.recorded_to.is_(None))
                 for row in conn.execute(query):
-                    key = (row.valid_from, row.valid_to, row.state, row.ordinal)
+                    key = (row.valid_from, row.valid_to, row.state, row.ordinal, row.owner)
                     self.open[(table.name, row.rec_id)][key] = row.row_id
 
     def replace(self, table: sa.Table, rec_id: str, spans: list[_Span], recorded: int) -> None:
