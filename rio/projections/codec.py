@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import types
 from collections.abc import Callable
 from datetime import date
 from functools import cache
 from typing import Any, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 from uuid import UUID
+
+import orjson
 
 from rio.aggregates.values import Source
 from rio.due_window import DueWindow
@@ -19,37 +20,20 @@ T = TypeVar("T")
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(
-        value, default=_default, separators=(",", ":"), ensure_ascii=False, sort_keys=True
-    )
+    """Canonical JSON (sorted keys): equal states give equal text, which the read model diffs on.
+
+    orjson writes dataclasses, dates and UUIDs itself, so a due window is stored as its
+    fields (text, earliest, latest); decoding rebuilds the same value.
+    """
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def loads_recommendation(text: str) -> RecommendationState:
-    return _decode(RecommendationState, json.loads(text))  # type: ignore[no-any-return]
+    return _decode(RecommendationState, orjson.loads(text))  # type: ignore[no-any-return]
 
 
 def loads_commitment(text: str) -> Commitment:
-    return _decode(Commitment, json.loads(text))  # type: ignore[no-any-return]
-
-
-def _default(value: Any) -> Any:
-    """Called by json for what it cannot write itself; containers and text it does natively."""
-    if isinstance(value, DueWindow | Source):
-        return value.to_dict()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    kind: type = type(value)
-    names = _FIELD_NAMES.get(kind)
-    if names is None:
-        if not dataclasses.is_dataclass(kind):
-            raise TypeError(f"cannot encode {kind.__name__}")
-        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
-    return {name: getattr(value, name) for name in names}
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+    return _decode(Commitment, orjson.loads(text))  # type: ignore[no-any-return]
 
 
 def _decode(kind: Any, data: Any) -> Any:

@@ -14,7 +14,7 @@ import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -28,13 +28,13 @@ from rio.aggregates.history import effective, valid_order
 from rio.aggregates.recommendation import Recommendation
 from rio.application import RIO
 from rio.projections import codec
-from rio.projections.replay import Commitment, Fold, Programme
+from rio.projections.replay import Commitment, Fold, Programme, replace
 from rio.settings import get_settings
 
 log = structlog.get_logger("rio.projections")
 
 # Bump when what the tables mean changes: a read model with another definition is rebuilt.
-DEFINITION_VERSION = "programme/3"
+DEFINITION_VERSION = "programme/4"
 NAME = "programme"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
 from rio.aggregates.history import effective
@@ -137,6 +138,18 @@ class Programme:
             if rec.review == review and rec.number == number:
                 return rec
         raise KeyError((review, number))
+
+
+T = TypeVar("T")
+
+
+def replace(value: T, **changes: Any) -> T:
+    """dataclasses.replace without re-running __init__: these frozen states have no checks to run,
+    and the fold makes this call for every fact."""
+    twin = object.__new__(type(value))
+    twin.__dict__.update(value.__dict__)
+    twin.__dict__.update(changes)
+    return twin
 
 
 def replay(events: Iterable[R.Event], as_at: date, known_at: datetime | None = None) -> Programme:
@@ -283,4 +296,4 @@ def _apply(
 
 def _touch(commitments: dict[str, Commitment], fact: R.Event, **changes: object) -> None:
     name: str = getattr(fact, "commitment")  # noqa: B009
-    commitments[name] = replace(commitments[name], last_update=fact.occurred, **changes)  # type: ignore[arg-type]
+    commitments[name] = replace(commitments[name], last_update=fact.occurred, **changes)
