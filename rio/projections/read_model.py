@@ -288,18 +288,25 @@ class ReadModel:
         if self.status().lag > 0:
             self.catch_up()
 
-    def programme(self, as_at: date, known_at: datetime | None = None) -> Programme:
-        """Exactly what `replay(events, as_at, known_at)` gives, from the read model."""
+    def programme(
+        self, as_at: date, known_at: datetime | None = None, only: UUID | None = None
+    ) -> Programme:
+        """Exactly what `replay(events, as_at, known_at)` gives, from the read model.
+
+        `only` restricts the answer to one recommendation (an indexed lookup).
+        """
         self.refresh()
         recs, commits = recommendation_versions, commitment_versions
+        rec_filter = [] if only is None else [recs.c.rec_id == str(only)]
+        commitment_filter = [] if only is None else [commits.c.rec_id == str(only)]
         rec_query = (
             sa.select(recs.c.rec_id, recs.c.state)
-            .where(*visible(recs, as_at, known_at))
+            .where(*visible(recs, as_at, known_at), *rec_filter)
             .order_by(recs.c.review, recs.c.number)
         )
         commitment_query = (
             sa.select(commits.c.rec_id, commits.c.state)
-            .where(*visible(commits, as_at, known_at))
+            .where(*visible(commits, as_at, known_at), *commitment_filter)
             .order_by(commits.c.rec_id, commits.c.ordinal)
         )
         with self.engine.connect() as conn:

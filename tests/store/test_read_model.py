@@ -82,7 +82,11 @@ def test_the_read_model_answers_exactly_as_the_pure_replay(
                     )
                 )
                 known_at = data.draw(st.sampled_from(moments))
-                assert model.programme(as_at, known_at) == replay(events, as_at, known_at)
+                expected = replay(events, as_at, known_at)
+                assert model.programme(as_at, known_at) == expected
+                for rec in expected.recommendations[:1]:
+                    alone = model.programme(as_at, known_at, only=rec.id)
+                    assert alone.recommendations == (rec,)
         finally:
             model.close()
 
