@@ -1,0 +1,232 @@
+"""RIO at programme and national scale, each measure beside its same-run baseline.
+
+    python bench/run.py --events 10000,100000 --stores sqlite,postgres --results bench/RESULTS.md
+
+Each measurement runs in a child process, so its peak memory (ru_maxrss) is its own.
+Run by hand; never in tests. `make bench` runs a quick size, `make bench-full` 1M events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import platform
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.portfolio import load
+from rio.aggregates.recommendation import recommendation_id
+from rio.application import RIO
+from rio.projections.portfolio import portfolio
+from rio.projections.read_model import ReadModel
+from rio.projections.replay import replay
+from rio.rag import rate_commitment
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """Run `fn` in a fresh child; add its wall time and peak memory (MB) to its result."""
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        return pool.apply(_measured, (fn, *args))
+
+
+def _measured(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    result = fn(*args)
+    result["seconds"] = time.perf_counter() - started
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def append(url: str, events: int, seed: int) -> dict[str, Any]:
+    rio = RIO(url)
+    started = time.perf_counter()
+    recorded = load(rio, seed, events)
+    return {"events": recorded, "rate": recorded / (time.perf_counter() - started)}
+
+
+def raw_scan(url: str) -> dict[str, Any]:
+    rio = RIO(url)
+    count, start, started = 0, 1, time.perf_counter()
+    while True:
+        page = rio.recorder.select_notifications(start=start, limit=1000)
+        count += len(page)
+        if len(page) < 1000:
+            break
+        start = page[-1].id + 1
+    return {"events": count, "rate": count / (time.perf_counter() - started)}
+
+
+def rebuild(url: str) -> dict[str, Any]:
+    model = ReadModel(RIO(url))
+    started = time.perf_counter()
+    applied = model.rebuild()
+    return {"events": applied, "rate": applied / (time.perf_counter() - started)}
+
+
+def _days(seed: int, count: int) -> list[date]:
+    rnd = random.Random(seed)
+    return [date(2022, 1, 1) + timedelta(days=rnd.randrange(0, 1460)) for _ in range(count)]
+
+
+def _percentiles(times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return {"p50_ms": statistics.median(ordered) * 1000, "p99_ms": p99 * 1000, "n": len(ordered)}
+
+
+def _recommendation_keys(rio: RIO, count: int, seed: int) -> list[tuple[str, int]]:
+    model = ReadModel(rio)
+    rows = [(r.review, r.number) for r in portfolio(model, date(2026, 1, 1))]
+    rnd = random.Random(seed)
+    return [rnd.choice(rows) for _ in range(count)] if rows else []
+
+
+def as_at_one(url: str, seed: int, samples: int) -> dict[str, Any]:
+    rio = RIO(url)
+    model = ReadModel(rio)
+    keys = _recommendation_keys(rio, samples, seed)
+    days = _days(seed, samples)
+    read_model, pure = [], []
+    for (review, number), day in zip(keys, days, strict=True):
+        rec_id = recommendation_id(review, number)
+        started = time.perf_counter()
+        answer = model.programme(day, only=rec_id)
+        read_model.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        events = [rio.mapper.to_domain_event(s) for s in rio.recorder.select_events(rec_id)]
+        expected = replay(events, day)  # type: ignore[arg-type]
+        pure.append(time.perf_counter() - started)
+        assert answer.recommendations == expected.recommendations
+    rm, rp = _percentiles(read_model), _percentiles(pure)
+    return {"read_model": rm, "replay": rp, "ratio": rp["p50_ms"] / rm["p50_ms"]}
+
+
+def as_at_portfolio(url: str, seed: int, samples: int, replay_samples: int) -> dict[str, Any]:
+    rio = RIO(url)
+    model = ReadModel(rio)
+    days = _days(seed + 1, samples)
+    sql = []
+    for day in days:
+        started = time.perf_counter()
+        portfolio(model, day)
+        sql.append(time.perf_counter() - started)
+    pure = []
+    for day in days[:replay_samples]:
+        started = time.perf_counter()
+        ratings = [
+            rate_commitment(c, day).rating
+            for rec in replay(rio.all_events(), day).recommendations
+            for c in rec.commitments
+        ]
+        pure.append(time.perf_counter() - started)
+        assert ratings == [row.rating for row in portfolio(model, day)]
+    rm, rp = _percentiles(sql), _percentiles(pure)
+    return {"read_model": rm, "replay": rp, "ratio": rp["p50_ms"] / rm["p50_ms"]}
+
+
+def alert_scan(url: str) -> dict[str, Any]:
+    """Every owner's alerts for the whole portfolio, as the daily scheduler computes them."""
+    try:
+        from rio.alerts.service import scan  # type: ignore[attr-defined]
+    except ImportError:
+        scan = None
+    rio = RIO(url)
+    model = ReadModel(rio)
+    started = time.perf_counter()
+    if scan is not None:
+        alerts = len(scan(rio, model, date(2025, 6, 1)))
+    else:  # overdue commitments by owner, straight from the portfolio query
+        alerts = sum(1 for row in portfolio(model, date(2025, 6, 1)) if row.rule == "overdue")
+    return {"alerts": alerts, "ms": (time.perf_counter() - started) * 1000}
+
+
+def measure(url: str, label: str, events: int, seed: int, quick: bool) -> list[str]:
+    samples = 20 if quick else 100
+    results = {
+        "append": _in_child(append, url, events, seed),
+        "raw": _in_child(raw_scan, url),
+        "rebuild": _in_child(rebuild, url),
+        "one": _in_child(as_at_one, url, seed, samples),
+        "portfolio": _in_child(as_at_portfolio, url, seed, samples, 3 if quick else 5),
+        "alerts": _in_child(alert_scan, url),
+    }
+    a, raw, rb = results["append"], results["raw"], results["rebuild"]
+    one, pf, al = results["one"], results["portfolio"], results["alerts"]
+    n = f"{a['events']:,}"
+    return [
+        f"| {label} | {n} | append (application service) | {a['rate']:,.0f} events/s | — | {a['peak_mb']:,.0f} |",
+        f"| {label} | {n} | raw scan of the event table | {raw['rate']:,.0f} events/s | baseline | {raw['peak_mb']:,.0f} |",
+        f"| {label} | {n} | read-model rebuild | {rb['rate']:,.0f} events/s | {rb['rate'] / raw['rate']:.3f} of raw scan | {rb['peak_mb']:,.0f} |",
+        f"| {label} | {n} | as-at, one recommendation | p50 {one['read_model']['p50_ms']:.1f} ms, p99 {one['read_model']['p99_ms']:.1f} ms | replay p50 {one['replay']['p50_ms']:.1f} ms ({one['ratio']:.1f}×) | {one['peak_mb']:,.0f} |",
+        f"| {label} | {n} | as-at, whole portfolio (ratings) | p50 {pf['read_model']['p50_ms']:,.0f} ms, p99 {pf['read_model']['p99_ms']:,.0f} ms | replay p50 {pf['replay']['p50_ms']:,.0f} ms ({pf['ratio']:,.0f}×) | {pf['peak_mb']:,.0f} |",
+        f"| {label} | {n} | alert scan, whole portfolio | {al['ms']:,.0f} ms ({al['alerts']:,} alerts) | — | {al['peak_mb']:,.0f} |",
+    ]
+
+
+def _store(kind: str, folder: str) -> tuple[str, Callable[[], None]]:
+    if kind == "sqlite":
+        return f"sqlite:///{folder}/bench-{uuid.uuid4().hex[:6]}.db", lambda: None
+    import psycopg
+
+    schema = f"rio_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+
+    def drop() -> None:
+        with psycopg.connect(POSTGRES, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+    return f"{POSTGRES}?schema={schema}", drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", default="10000")
+    parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--seed", type=int, default=2022)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--results", type=Path)
+    args = parser.parse_args()
+    lines = [
+        f"### {datetime.now().strftime('%Y-%m-%d %H:%M')} — `python bench/run.py {' '.join(sys.argv[1:])}`",
+        "",
+        f"Machine: {platform.machine()}, {multiprocessing.cpu_count()} cores, Python {platform.python_version()}, "
+        f"eventsourcing {metadata.version('eventsourcing')}, SQLAlchemy {metadata.version('sqlalchemy')}, "
+        f"psycopg {metadata.version('psycopg')}, seed {args.seed}.",
+        "",
+        "| store | events | measure | result | same-run baseline | peak MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    print("\n".join(lines), flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        for size in (int(s) for s in args.events.split(",")):
+            for kind in args.stores.split(","):
+                url, drop = _store(kind, folder)
+                try:
+                    rows = measure(url, kind, size, args.seed, args.quick)
+                finally:
+                    drop()
+                print("\n".join(rows), flush=True)
+                lines += rows
+    if args.results:
+        with args.results.open("a", encoding="utf-8") as out:
+            out.write("\n" + "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
