@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -118,7 +118,10 @@ def main() -> None:
         f"# {total} events, {args.batch} per transaction, median of {args.rounds} rounds; "
         f"Python {platform.python_version()}, {platform.platform()}, {os.cpu_count()} CPUs"
     )
-    print(f"{'backend':<9} {'plain ev/s':>11} {'chained ev/s':>13} {'cost':>7} {'verify ev/s':>12}")
+    print(
+        f"{'backend':<9} {'plain ev/s':>11} {'chained ev/s':>13} {'cost':>6} "
+        f"{'verify ev/s':>12}  plain range / chained range"
+    )
     for backend in args.backends.split(","):
         runs: dict[bool, list[float]] = {False: [], True: []}
         verifies: list[float] = []
@@ -129,10 +132,10 @@ def main() -> None:
                 if checked is not None:
                     verifies.append(checked)
         plain, chained_rate = (statistics.median(runs[k]) for k in (False, True))
-        median: Callable[[list[float]], float] = statistics.median
+        spread = " / ".join(f"{min(runs[k]):,.0f}-{max(runs[k]):,.0f}" for k in (False, True))
         print(
             f"{backend:<9} {plain:>11,.0f} {chained_rate:>13,.0f} "
-            f"{(1 - chained_rate / plain):>7.1%} {median(verifies):>12,.0f}",
+            f"{(1 - chained_rate / plain):>6.1%} {statistics.median(verifies):>12,.0f}  {spread}",
             flush=True,
         )
     sys.stdout.flush()

@@ -20,7 +20,10 @@ def event_store_env(url: str) -> dict[str, str]:
         path = path[1:] if path.startswith("/") else path
         if not path:
             raise BadDatabaseURL(f"{url!r} names no file: use sqlite:///rio.db")
-        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+        return {
+            "PERSISTENCE_MODULE": "rio.audit.sqlite:ChainedSQLiteFactory",
+            "SQLITE_DBNAME": path,
+        }
     if scheme in ("postgres", "postgresql"):
         dbname = parts.path.lstrip("/")
         if not dbname or not parts.hostname:
@@ -28,7 +31,7 @@ def event_store_env(url: str) -> dict[str, str]:
                 f"{url!r} must name a host and a database: postgresql://user@host:5432/dbname"
             )
         env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "rio.audit.postgres:ChainedPostgresFactory",
             "POSTGRES_DBNAME": dbname,
             "POSTGRES_HOST": parts.hostname,
             "POSTGRES_PORT": str(parts.port or 5432),

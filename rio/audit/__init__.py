@@ -1,0 +1,1 @@
+"""Tamper evidence: the hash chain over the event log, digests, verification and export."""
