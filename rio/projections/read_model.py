@@ -220,19 +220,44 @@ class ReadModel:
         self.ensure_tables()
         applied = 0
         while True:
-            with self._writer.begin() as conn:
-                position = self._position(conn)
-                page = self.app.recorder.select_notifications(start=position + 1, limit=self.page)
-                if not page:
-                    return applied
-                events = [self.app.mapper.to_domain_event(n) for n in page]
-                self._apply_page(conn, [e for e in events if isinstance(e, Recommendation.Event)])
-                conn.execute(
-                    tracking.update().where(tracking.c.name == NAME).values(position=page[-1].id)
-                )
+            # Read before taking the write lock: on SQLite, waiting for the event store's
+            # connections while holding the lock can deadlock with writers waiting for it.
+            with self.engine.connect() as conn:
+                position = self._position(conn, lock=False)
+            page = self.app.recorder.select_notifications(start=position + 1, limit=self.page)
+            if not page:
+                return applied
+            decoded = [self.app.mapper.to_domain_event(n) for n in page]
+            events = [e for e in decoded if isinstance(e, Recommendation.Event)]
+            self._prefetch(events)
+            try:
+                with self._writer.begin() as conn:
+                    if self._position(conn) != position:
+                        continue  # another projector applied this page first
+                    self._apply_page(conn, events)
+                    conn.execute(
+                        tracking.update()
+                        .where(tracking.c.name == NAME)
+                        .values(position=page[-1].id)
+                    )
+            except BaseException:
+                self._timelines.clear()  # they may be ahead of what was committed
+                raise
             applied += len(page)
             if progress is not None:
                 progress(len(page))
+
+    def _prefetch(self, events: list[Recommendation.Event]) -> None:
+        """Load the histories this page needs that the cache lacks, outside any transaction."""
+        firsts: dict[UUID, int] = {}
+        for event in events:
+            firsts.setdefault(event.originator_id, event.originator_version)
+        for rec_id, version in firsts.items():
+            line = self._timelines.get(rec_id)
+            if line is None or line.version != version - 1:
+                stored = self.app.recorder.select_events(rec_id, lte=version - 1)
+                history = [self.app.mapper.to_domain_event(s) for s in stored]
+                self._timelines[rec_id] = _Timeline(history)  # type: ignore[arg-type]
 
     def follow(self, stopped: Callable[[], bool], interval: float = 1.0) -> None:
         """Keep caught up until `stopped()`: LISTEN/NOTIFY on PostgreSQL, polling on SQLite."""
@@ -250,9 +275,9 @@ class ReadModel:
                 if stopped():
                     return
 
-    def _position(self, conn: Connection) -> int:
+    def _position(self, conn: Connection, lock: bool = True) -> int:
         query = sa.select(tracking.c.position).where(tracking.c.name == NAME)
-        if conn.dialect.name == "postgresql":
+        if lock and conn.dialect.name == "postgresql":
             query = query.with_for_update()
         return int(conn.execute(query).scalar_one())
 
