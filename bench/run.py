@@ -155,6 +155,87 @@ def alert_scan(url: str) -> dict[str, Any]:
     return {"alerts": alerts, "ms": (time.perf_counter() - started) * 1000}
 
 
+def api_writes(url: str, clients: int, per_client: int) -> dict[str, Any]:
+    """Progress notes POSTed through `rio serve` by `clients` concurrent clients."""
+    import os
+    import socket
+    import subprocess
+    import threading
+
+    import httpx
+
+    from rio.keys import Keys
+
+    rio = RIO(url)
+    key, _ = Keys(rio).create(name="bench", role="secretariat", granted_by="bench")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "RIO_DATABASE_URL": url,
+        "RIO_API_RATE_PER_MINUTE": "0",
+        "RIO_LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "rio"), "serve", "--no-scheduler", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {key}"}
+    source = {"document": "Bench", "date": "2023-11-20", "quote": "words"}
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+            if time.monotonic() > deadline:
+                raise RuntimeError("rio serve did not start")
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+            for number in range(1, clients + 1):
+                client.post(
+                    "/reviews/api-bench/recommendations",
+                    json={
+                        "number": number,
+                        "title": "T",
+                        "occurred": "2022-06-08",
+                        "source": source,
+                    },
+                ).raise_for_status()
+        latencies: list[float] = []
+        failures = [0]
+        lock = threading.Lock()
+
+        def writer(number: int) -> None:
+            with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+                for i in range(per_client):
+                    started = time.perf_counter()
+                    response = client.post(
+                        f"/reviews/api-bench/recommendations/{number}/progress-notes",
+                        json={"note": f"note {i}", "occurred": "2024-01-01", "source": source},
+                    )
+                    with lock:
+                        latencies.append(time.perf_counter() - started)
+                        failures[0] += response.status_code >= 300
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(1, clients + 1)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"rate": len(latencies) / elapsed, "failures": failures[0], **_percentiles(latencies)}
+
+
 def measure(url: str, label: str, events: int, seed: int, quick: bool) -> list[str]:
     samples = 20 if quick else 100
     results = {
@@ -164,6 +245,11 @@ def measure(url: str, label: str, events: int, seed: int, quick: bool) -> list[s
         "one": _in_child(as_at_one, url, seed, samples),
         "portfolio": _in_child(as_at_portfolio, url, seed, samples, 3 if quick else 5),
         "alerts": _in_child(alert_scan, url),
+    }
+    per_client = 20 if quick else 100
+    api = {
+        clients: _in_child(api_writes, url, clients, max(5, per_client * 8 // clients))
+        for clients in (1, 8, 32)
     }
     a, raw, rb = results["append"], results["raw"], results["rebuild"]
     one, pf, al = results["one"], results["portfolio"], results["alerts"]
@@ -175,7 +261,16 @@ def measure(url: str, label: str, events: int, seed: int, quick: bool) -> list[s
         f"| {label} | {n} | as-at, one recommendation | p50 {one['read_model']['p50_ms']:.1f} ms, p99 {one['read_model']['p99_ms']:.1f} ms | replay p50 {one['replay']['p50_ms']:.1f} ms ({one['ratio']:.1f}×) | {one['peak_mb']:,.0f} |",
         f"| {label} | {n} | as-at, whole portfolio (ratings) | p50 {pf['read_model']['p50_ms']:,.0f} ms, p99 {pf['read_model']['p99_ms']:,.0f} ms | replay p50 {pf['replay']['p50_ms']:,.0f} ms ({pf['ratio']:,.0f}×) | {pf['peak_mb']:,.0f} |",
         f"| {label} | {n} | alert scan, whole portfolio | {al['ms']:,.0f} ms ({al['alerts']:,} alerts) | — | {al['peak_mb']:,.0f} |",
+        *(
+            f"| {label} | {n} | API writes, {c} client{'s' if c > 1 else ''} | {r['rate']:,.0f} commands/s, p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms"
+            f"{_refused(r)} | append via service {a['rate']:,.0f} events/s | {r['peak_mb']:,.0f} (client) |"
+            for c, r in api.items()
+        ),
     ]
+
+
+def _refused(result: dict[str, Any]) -> str:
+    return f", {result['failures']} refused" if result["failures"] else ""
 
 
 def _store(kind: str, folder: str) -> tuple[str, Callable[[], None]]:

@@ -14,6 +14,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
+from rio.aggregates import api_key as _api_key  # noqa: F401  registers ApiKey topics for decoding
 from rio.aggregates.errors import NotFound, VersionConflict
 from rio.aggregates.recommendation import Recommendation, recommendation_id
 from rio.aggregates.values import Source

@@ -25,6 +25,8 @@ from rich.table import Table
 from rio import clock
 from rio.aggregates.errors import DomainError
 from rio.aggregates.recommendation import Recommendation
+from rio.alerts.cli import alerts_app, scheduler_app
+from rio.api.cli import keys_app, serve
 from rio.application import RIO
 from rio.audit.cli import audit_app
 from rio.logging import configure
@@ -45,6 +47,10 @@ report_app = typer.Typer(no_args_is_help=True, help="Reports.")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(report_app, name="report")
 app.add_typer(audit_app, name="audit")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(scheduler_app, name="scheduler")
+app.add_typer(keys_app, name="keys")
+app.command("serve")(serve)
 
 log = structlog.get_logger("rio.cli")
 

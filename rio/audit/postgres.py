@@ -10,6 +10,7 @@ after the lock, so two writers can never link to the same predecessor.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -85,6 +86,17 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         ).format(schema=schema, events=events)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def create_table(self) -> None:
+        """Serialise start-up across processes: eventsourcing's CREATE OR REPLACE FUNCTION and
+        CREATE TYPE fail ("tuple concurrently updated") when two processes run them at once."""
+        key = zlib.crc32(f"rio:create_table:{self.datastore.schema}".encode())
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+            try:
+                super().create_table()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:

@@ -1,0 +1,375 @@
+"""Alerts and alert runs: what RIO told whom, recorded before it was sent and after.
+
+An `Alert`'s id is deterministic (see `rio.alerts.policy.alert_id`), so a re-run or a second
+process that would raise the same alert collides with the first on the store's optimistic
+concurrency and finds it already raised. A send is claimed by an event (`SendStarted`)
+before the mail server is spoken to, so two processes cannot both send it; its outcome
+(`Sent`, `SendFailed`) is recorded after. An `AlertRun` records each run of the policy,
+so "slipped since the last run" and "did the missed run happen once?" have answers.
+
+Topics are explicit and stable, and name this module: any process that reads the shared
+event log (the read model, the audit chain) must be able to resolve them without having
+imported the alerts package first. If these classes ever move, keep this module as a
+re-export.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from rio import clock
+from rio.aggregates.errors import DomainError
+from rio.aggregates.values import Source
+from rio.due_window import DueWindow
+
+
+class AlertNotSendable(DomainError):
+    """A send was asked of an alert that is already sent, or being sent by someone else."""
+
+
+class AlertStatus(StrEnum):
+    PENDING = "pending"  # raised, not sent: never tried, or the last try failed
+    SENDING = "sending"  # a process has claimed it and not yet recorded the outcome
+    SENT = "sent"
+
+
+class Alert(Aggregate):
+    TOPIC = "rio.aggregates.alert:Alert"
+
+    class Event(Aggregate.Event):
+        TOPIC = "rio.aggregates.alert:Alert.Event"
+
+        @staticmethod
+        def create_timestamp() -> datetime:
+            return clock.now()
+
+    class Raised(Event, Aggregate.Created):
+        """The policy found this alert due; recorded before any attempt to send it."""
+
+        TOPIC = "rio.aggregates.alert:Alert.Raised"
+        kind: str
+        owner: str  # the addressee: the commitment's owner, or the senior owner
+        role: str  # "accountable" or "senior"
+        review: str
+        number: int
+        title: str
+        commitment: str
+        deliverable: str
+        due: DueWindow | None
+        previous_due: DueWindow | None
+        source: Source
+        why: str
+        days: int | None
+        as_at: date
+        policy: str
+        raised_by: str
+
+        def apply(self, aggregate: Alert) -> None:
+            aggregate.kind = self.kind
+            aggregate.owner = self.owner
+            aggregate.role = self.role
+            aggregate.review = self.review
+            aggregate.number = self.number
+            aggregate.title = self.title
+            aggregate.commitment = self.commitment
+            aggregate.deliverable = self.deliverable
+            aggregate.due = self.due
+            aggregate.previous_due = self.previous_due
+            aggregate.source = self.source
+            aggregate.why = self.why
+            aggregate.days = self.days
+            aggregate.as_at = self.as_at
+            aggregate.policy = self.policy
+            aggregate.raised_at = self.timestamp
+
+    class SendStarted(Event):
+        """A process claimed the alert and is about to hand it to the mail server."""
+
+        TOPIC = "rio.aggregates.alert:Alert.SendStarted"
+        attempt: int
+        recipient: str
+        message_id: str
+        by: str
+
+        def apply(self, aggregate: Alert) -> None:
+            aggregate.attempts = self.attempt
+            aggregate.claimed_at = self.timestamp
+            aggregate.claimed_by = self.by
+            aggregate.recipient = self.recipient
+            aggregate.message_id = self.message_id
+
+    class Sent(Event):
+        """The mail server accepted the digest carrying this alert."""
+
+        TOPIC = "rio.aggregates.alert:Alert.Sent"
+        attempt: int
+        recipient: str
+        message_id: str
+
+        def apply(self, aggregate: Alert) -> None:
+            aggregate.sent_at = self.timestamp
+            aggregate.claimed_at = None
+            aggregate.recipient = self.recipient
+            aggregate.message_id = self.message_id
+
+    class SendFailed(Event):
+        """The mail server refused or could not be reached; the alert stays pending."""
+
+        TOPIC = "rio.aggregates.alert:Alert.SendFailed"
+        attempt: int
+        error: str
+        retry_after: datetime
+
+        def apply(self, aggregate: Alert) -> None:
+            aggregate.claimed_at = None
+            aggregate.last_error = self.error
+            aggregate.retry_after = self.retry_after
+
+    def __init__(self) -> None:
+        # Raised.apply fills in what the alert says; these say what became of it.
+        self.kind = ""
+        self.owner = ""
+        self.role = ""
+        self.review = ""
+        self.number = 0
+        self.title = ""
+        self.commitment = ""
+        self.deliverable = ""
+        self.due: DueWindow | None = None
+        self.previous_due: DueWindow | None = None
+        self.source: Source | None = None
+        self.why = ""
+        self.days: int | None = None
+        self.as_at = date.min
+        self.raised_at = datetime.min.replace(tzinfo=UTC)
+        self.policy = ""
+        self.attempts = 0
+        self.claimed_at: datetime | None = None
+        self.claimed_by: str | None = None
+        self.recipient: str | None = None
+        self.message_id: str | None = None
+        self.sent_at: datetime | None = None
+        self.last_error: str | None = None
+        self.retry_after: datetime | None = None
+
+    @classmethod
+    def raise_alert(
+        cls,
+        *,
+        id: UUID,  # the deterministic alert id is the aggregate's identity
+        kind: str,
+        owner: str,
+        role: str,
+        review: str,
+        number: int,
+        title: str,
+        commitment: str,
+        deliverable: str,
+        due: DueWindow | None,
+        previous_due: DueWindow | None,
+        source: Source,
+        why: str,
+        days: int | None,
+        as_at: date,
+        policy: str,
+        raised_by: str,
+        now: datetime,
+    ) -> Alert:
+        if not owner.strip():
+            raise DomainError("an alert needs an owner to address it to")
+        return cls._create(
+            cls.Raised,
+            id=id,
+            timestamp=now,
+            kind=kind,
+            owner=owner,
+            role=role,
+            review=review,
+            number=number,
+            title=title,
+            commitment=commitment,
+            deliverable=deliverable,
+            due=due,
+            previous_due=previous_due,
+            source=source,
+            why=why,
+            days=days,
+            as_at=as_at,
+            policy=policy,
+            raised_by=raised_by,
+        )
+
+    # --- what became of it ----------------------------------------------------------------
+
+    def status(self, now: datetime, lease: timedelta) -> AlertStatus:
+        if self.sent_at is not None:
+            return AlertStatus.SENT
+        if self.claimed_at is not None and now - self.claimed_at < lease:
+            return AlertStatus.SENDING
+        return AlertStatus.PENDING
+
+    def ready(self, now: datetime, lease: timedelta) -> bool:
+        """Pending, and not waiting out the back-off after a failed attempt."""
+        if self.status(now, lease) is not AlertStatus.PENDING:
+            return False
+        return self.retry_after is None or now >= self.retry_after
+
+    # --- commands -------------------------------------------------------------------------
+
+    def start_send(
+        self, *, recipient: str, message_id: str, by: str, now: datetime, lease: timedelta
+    ) -> None:
+        """Claim the alert for one attempt. A claim whose process never reported back is
+        taken over once `lease` has passed (the mail may then go twice; the Message-ID lets
+        the recipient's system see it is the same digest)."""
+        status = self.status(now, lease)
+        if status is AlertStatus.SENT:
+            raise AlertNotSendable(f"alert {self.id} was already sent ({self.message_id})")
+        if status is AlertStatus.SENDING:
+            raise AlertNotSendable(f"alert {self.id} is being sent by {self.claimed_by}")
+        self.trigger_event(
+            self.SendStarted,
+            timestamp=now,
+            attempt=self.attempts + 1,
+            recipient=recipient,
+            message_id=message_id,
+            by=by,
+        )
+
+    def record_sent(self, *, now: datetime) -> None:
+        recipient, message_id = self._claimed("record a send")
+        self.trigger_event(
+            self.Sent,
+            timestamp=now,
+            attempt=self.attempts,
+            recipient=recipient,
+            message_id=message_id,
+        )
+
+    def record_failure(self, *, error: str, retry_after: datetime, now: datetime) -> None:
+        self._claimed("record a failure")
+        self.trigger_event(
+            self.SendFailed,
+            timestamp=now,
+            attempt=self.attempts,
+            error=error,
+            retry_after=retry_after,
+        )
+
+    def _claimed(self, doing: str) -> tuple[str, str]:
+        """The claim's recipient and Message-ID; refused when no send is in progress."""
+        if (
+            self.sent_at is not None
+            or self.claimed_at is None
+            or self.recipient is None
+            or self.message_id is None
+        ):
+            raise AlertNotSendable(f"cannot {doing} for alert {self.id}: no send was started")
+        return self.recipient, self.message_id
+
+
+class AlertRun(Aggregate):
+    """One run of the alert policy: when, as at which date, and what it did."""
+
+    TOPIC = "rio.aggregates.alert:AlertRun"
+
+    class Event(Aggregate.Event):
+        TOPIC = "rio.aggregates.alert:AlertRun.Event"
+
+        @staticmethod
+        def create_timestamp() -> datetime:
+            return clock.now()
+
+    class Started(Event, Aggregate.Created):
+        TOPIC = "rio.aggregates.alert:AlertRun.Started"
+        as_at: date
+        trigger: str  # "cli", "scheduler", ...
+        scheduled_for: datetime | None
+        previous_as_at: date | None
+        by: str
+
+        def apply(self, aggregate: AlertRun) -> None:
+            aggregate.as_at = self.as_at
+            aggregate.trigger = self.trigger
+            aggregate.scheduled_for = self.scheduled_for
+            aggregate.previous_as_at = self.previous_as_at
+            aggregate.started_at = self.timestamp
+
+    class Completed(Event):
+        TOPIC = "rio.aggregates.alert:AlertRun.Completed"
+        raised: int
+        sent: int
+        failed: int
+        held: int
+        waiting: int
+
+        def apply(self, aggregate: AlertRun) -> None:
+            aggregate.completed_at = self.timestamp
+            aggregate.counts = {
+                "raised": self.raised,
+                "sent": self.sent,
+                "failed": self.failed,
+                "held": self.held,
+                "waiting": self.waiting,
+            }
+
+    def __init__(self) -> None:
+        # Started.apply fills these in; declared here so their types are known.
+        self.as_at = date.min
+        self.trigger = ""
+        self.scheduled_for: datetime | None = None
+        self.previous_as_at: date | None = None
+        self.started_at = datetime.min.replace(tzinfo=UTC)
+        self.completed_at: datetime | None = None
+        self.counts: dict[str, int] = {}
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        id: UUID,  # a scheduled run's id comes from its slot: a slot runs once
+        as_at: date,
+        trigger: str,
+        scheduled_for: datetime | None,
+        previous_as_at: date | None,
+        by: str,
+        now: datetime,
+    ) -> AlertRun:
+        return cls._create(
+            cls.Started,
+            id=id,
+            timestamp=now,
+            as_at=as_at,
+            trigger=trigger,
+            scheduled_for=scheduled_for,
+            previous_as_at=previous_as_at,
+            by=by,
+        )
+
+    def complete(
+        self, *, raised: int, sent: int, failed: int, held: int, waiting: int, now: datetime
+    ) -> None:
+        if self.completed_at is not None:
+            raise DomainError(f"alert run {self.id} was already completed")
+        self.trigger_event(
+            self.Completed,
+            timestamp=now,
+            raised=raised,
+            sent=sent,
+            failed=failed,
+            held=held,
+            waiting=waiting,
+        )
+
+
+ALERT_TOPICS = (
+    Alert.Raised.TOPIC,
+    Alert.SendStarted.TOPIC,
+    Alert.Sent.TOPIC,
+    Alert.SendFailed.TOPIC,
+)
+RUN_TOPICS = (AlertRun.Started.TOPIC, AlertRun.Completed.TOPIC)

@@ -1,0 +1,227 @@
+"""One owner's digest: the alerts of a run as a note from the secretariat, in text and HTML.
+
+The Message-ID is derived from the alert ids it carries, so the same digest sent twice
+(a crash between the mail server's "OK" and RIO recording it) is recognisable as such.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from functools import cache
+from typing import Protocol
+from urllib.parse import quote
+from uuid import UUID
+
+import jinja2
+
+from rio.aggregates.values import Source
+from rio.alerts.policy import AlertKind, day_in_words
+from rio.due_window import DueWindow
+
+WIDTH = 78
+
+_SHORT = {
+    AlertKind.ESCALATION: "escalated",
+    AlertKind.OVERDUE: "overdue",
+    AlertKind.UNEXPLAINED_SLIP: "date moved without a reason",
+    AlertKind.SLIPPED: "date moved later",
+    AlertKind.DUE_SOON: "due soon",
+    AlertKind.STALE: "no recent update",
+}
+
+
+class AlertLike(Protocol):
+    """What a digest needs of an alert: a recorded `Alert`, or a policy finding (dry run)."""
+
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def owner(self) -> str: ...
+    @property
+    def review(self) -> str: ...
+    @property
+    def number(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def commitment(self) -> str: ...
+    @property
+    def deliverable(self) -> str: ...
+    @property
+    def due(self) -> DueWindow | None: ...
+    @property
+    def previous_due(self) -> DueWindow | None: ...
+    @property
+    def source(self) -> Source | None: ...
+    @property
+    def why(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Digest:
+    owner: str
+    recipients: tuple[str, ...]
+    as_at: date
+    alert_ids: tuple[UUID, ...]
+    message_id: str
+    subject: str
+    text: str
+    html: str
+
+    def email(self, sender: str, now: datetime) -> EmailMessage:
+        message = EmailMessage()
+        message["Subject"] = self.subject
+        message["From"] = sender
+        message["To"] = ", ".join(formataddr((self.owner, a)) for a in self.recipients)
+        message["Date"] = format_datetime(now)
+        message["Message-ID"] = self.message_id
+        # RFC 3834: an automatic message; out-of-office replies should not answer it.
+        message["Auto-Submitted"] = "auto-generated"
+        message["X-RIO-Alert-Ids"] = ", ".join(str(i) for i in self.alert_ids)
+        message.set_content(self.text)
+        message.add_alternative(self.html, subtype="html")
+        return message
+
+
+def message_id(alert_ids: Sequence[UUID]) -> str:
+    """SHA-256 of the sorted alert ids, cut to 160 bits so the header never folds."""
+    digest = hashlib.sha256(",".join(sorted(str(i) for i in alert_ids)).encode()).hexdigest()
+    return f"<{digest[:40]}@rio>"
+
+
+def compose(
+    owner: str,
+    recipients: Sequence[str],
+    alerts: Sequence[AlertLike],
+    as_at: date,
+    base_url: str,
+) -> Digest:
+    ordered = sorted(alerts, key=lambda a: (_kind(a).rank, a.review, a.number, a.commitment))
+    ids = tuple(a.id for a in ordered)
+    mid = message_id(ids)
+    counts = Counter(_kind(a) for a in ordered)
+    summary = ", ".join(f"{counts[k]} {_SHORT[k]}" for k in AlertKind if counts[k])
+    n = len(ordered)
+    matters = "one matter that needs" if n == 1 else f"{n} matters that need"
+    context = {
+        "owner": owner,
+        "subject": (
+            f"RIO: {_plural(n, 'item')} for {owner}'s attention ({summary}), "
+            f"as at {day_in_words(as_at)}"
+        ),
+        "heading": f"Review Implementation Office: commitments of {owner}, as at "
+        f"{day_in_words(as_at)}",
+        "opening": (
+            f"The Office's record, as it stood on {day_in_words(as_at)}, shows {matters} "
+            "your attention. Each is set out below with the reason it is raised, the date "
+            "that was promised and the document the promise rests on."
+        ),
+        "closing": _closing(counts),
+        "items": [_item(a, base_url) for a in ordered],
+        "message_id": mid,
+        "ids": [str(i) for i in ids],
+    }
+    env = _environment()
+    return Digest(
+        owner=owner,
+        recipients=tuple(recipients),
+        as_at=as_at,
+        alert_ids=ids,
+        message_id=mid,
+        subject=str(context["subject"]),
+        text=env.get_template("digest.txt.j2").render(context),
+        html=env.get_template("digest.html.j2").render(context),
+    )
+
+
+def record_link(base_url: str, review: str, number: int) -> str:
+    return f"{base_url.rstrip('/')}/reviews/{quote(review, safe='')}/recommendations/{number}"
+
+
+def _item(alert: AlertLike, base_url: str) -> dict[str, str | None]:
+    source = alert.source
+    return {
+        "label": _kind(alert).label,
+        "recommendation": f"{alert.review}, recommendation {alert.number}: {alert.title}",
+        "deliverable": alert.deliverable,
+        "why": alert.why,
+        "due": _window(alert.due),
+        "previous_due": _window(alert.previous_due) if alert.previous_due else None,
+        "source": _source(source),
+        "quote": " ".join(source.quote.split()) if source and source.quote else None,
+        "url": source.url if source else None,
+        "link": record_link(base_url, alert.review, alert.number),
+    }
+
+
+def _closing(counts: Counter[AlertKind]) -> str:
+    text = (
+        "If any of this is out of date (delivered, re-planned, or now in someone else's "
+        "hands), please reply with the evidence, or the revised date and the reason for it, "
+        "and the record will be brought up to date."
+    )
+    if counts[AlertKind.UNEXPLAINED_SLIP]:
+        text += (
+            " Where a date has moved, HM Treasury's DAO 02/20 asks that the reason be given, "
+            "so that the record can show it."
+        )
+    return text
+
+
+def _window(window: DueWindow | None) -> str:
+    if window is None:
+        return "no date promised"
+    if window.earliest == window.latest:
+        return day_in_words(window.latest)
+    return f"{window.text} (by {day_in_words(window.latest)})"
+
+
+def _source(source: Source | None) -> str:
+    if source is None:
+        return "not recorded"
+    return f"{source.document}, {day_in_words(source.date)}" if source.date else source.document
+
+
+def _kind(alert: AlertLike) -> AlertKind:
+    return AlertKind(alert.kind)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _wrap(text: str, start: int = 0, indent: int | None = None) -> str:
+    """Fill `text` to WIDTH; the template has already written `start` columns of the line."""
+    indent = start if indent is None else indent
+    filled = textwrap.fill(
+        " ".join(str(text).split()),
+        width=WIDTH,
+        initial_indent=" " * start,
+        subsequent_indent=" " * indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return filled[start:]
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("rio.alerts", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["wrap"] = _wrap
+    return env

@@ -1,0 +1,184 @@
+"""Loading and saving alerts and alert runs in the RIO store: get -> call the aggregate -> save.
+
+Alerts live in the same event store as the recommendations (and so in its audit chain);
+they are found by their event topics in the notification log, so no separate index is
+needed and nothing here can disagree with the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
+from uuid import UUID
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import IntegrityError
+
+from rio import clock
+from rio.aggregates.alert import ALERT_TOPICS, RUN_TOPICS, Alert, AlertNotSendable, AlertRun
+from rio.alerts.policy import POLICY_VERSION, AlertDue
+from rio.application import RIO
+
+PAGE = 1000
+
+log = structlog.get_logger("rio.alerts")
+
+
+class AlertRecords:
+    def __init__(self, app: RIO) -> None:
+        self.app = app
+
+    # --- alerts ---------------------------------------------------------------------------
+
+    def get(self, alert_id: UUID) -> Alert | None:
+        try:
+            alert: Alert = self.app.repository.get(alert_id)
+        except AggregateNotFoundError:
+            return None
+        return alert
+
+    def raise_alert(self, finding: AlertDue, raised_by: str) -> bool:
+        """Record the alert; False when it was already raised (here, or by a racing process)."""
+        if self.get(finding.id) is not None:
+            return False
+        alert = Alert.raise_alert(
+            id=finding.id,
+            kind=finding.kind.value,
+            owner=finding.owner,
+            role=finding.role,
+            review=finding.review,
+            number=finding.number,
+            title=finding.title,
+            commitment=finding.commitment,
+            deliverable=finding.deliverable,
+            due=finding.due,
+            previous_due=finding.previous_due,
+            source=finding.source,
+            why=finding.why,
+            days=finding.days,
+            as_at=finding.as_at,
+            policy=POLICY_VERSION,
+            raised_by=raised_by,
+            now=clock.now(),
+        )
+        try:
+            self.app.save(alert)
+        except IntegrityError:
+            # Another process raised the same (deterministic) alert between get and save.
+            return False
+        return True
+
+    def alerts(self) -> list[Alert]:
+        """Every alert ever raised, each folded from its events, in the order first raised."""
+        folded: dict[UUID, Alert] = {}
+        for event in self._events(ALERT_TOPICS):
+            if isinstance(event, Alert.Event):
+                alert = event.mutate(folded.get(event.originator_id))
+                if alert is not None:
+                    folded[event.originator_id] = alert
+        return list(folded.values())
+
+    def claim(
+        self,
+        alerts: Sequence[Alert],
+        *,
+        recipient: str,
+        message_id: str,
+        by: str,
+        lease: timedelta,
+    ) -> bool:
+        """Claim every alert for one send, in one transaction, or none of them.
+
+        False when another process claimed (or sent) any of them first: the store's
+        optimistic concurrency lets exactly one claimant record the next version.
+        """
+        now = clock.now()
+        try:
+            for alert in alerts:
+                alert.start_send(
+                    recipient=recipient, message_id=message_id, by=by, now=now, lease=lease
+                )
+            self.app.save(*alerts)
+        except (IntegrityError, AlertNotSendable):
+            return False
+        return True
+
+    def record_sent(self, alerts: Sequence[Alert]) -> None:
+        now = clock.now()
+        for alert in alerts:
+            alert.record_sent(now=now)
+        self._save_outcome(alerts)
+
+    def record_failure(self, alerts: Sequence[Alert], error: str, retry_after: datetime) -> None:
+        now = clock.now()
+        for alert in alerts:
+            alert.record_failure(error=error, retry_after=retry_after, now=now)
+        self._save_outcome(alerts)
+
+    def _save_outcome(self, alerts: Sequence[Alert]) -> None:
+        try:
+            self.app.save(*alerts)
+        except IntegrityError:
+            # Only a process that took over after the lease expired can get here; the
+            # alerts stay claimed by it and its outcome is the one recorded.
+            log.error("alert_outcome_not_recorded", alerts=[str(a.id) for a in alerts])
+
+    # --- runs -----------------------------------------------------------------------------
+
+    def runs(self) -> list[AlertRun]:
+        folded: dict[UUID, AlertRun] = {}
+        for event in self._events(RUN_TOPICS):
+            if isinstance(event, AlertRun.Event):
+                run = event.mutate(folded.get(event.originator_id))
+                if run is not None:
+                    folded[event.originator_id] = run
+        return list(folded.values())
+
+    def previous_run(self, as_at: date) -> date | None:
+        """The as-at date of the latest completed run before `as_at`."""
+        earlier = [r.as_at for r in self.runs() if r.completed_at is not None and r.as_at < as_at]
+        return max(earlier, default=None)
+
+    def start_run(
+        self,
+        *,
+        run_id: UUID,
+        as_at: date,
+        trigger: str,
+        scheduled_for: datetime | None,
+        previous_as_at: date | None,
+        by: str,
+    ) -> AlertRun | None:
+        """Record the run's start; None when this run (a scheduled slot) was already started."""
+        run = AlertRun.start(
+            id=run_id,
+            as_at=as_at,
+            trigger=trigger,
+            scheduled_for=scheduled_for,
+            previous_as_at=previous_as_at,
+            by=by,
+            now=clock.now(),
+        )
+        try:
+            self.app.save(run)
+        except IntegrityError:
+            return None
+        return run
+
+    def complete_run(self, run: AlertRun, **counts: int) -> None:
+        run.complete(now=clock.now(), **counts)
+        self.app.save(run)
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def _events(self, topics: Sequence[str]) -> Iterator[DomainEventProtocol[UUID]]:
+        start = 1
+        while True:
+            page = self.app.recorder.select_notifications(start=start, limit=PAGE, topics=topics)
+            for notification in page:
+                yield self.app.mapper.to_domain_event(notification)
+            if len(page) < PAGE:
+                return
+            start = page[-1].id + 1

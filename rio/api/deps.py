@@ -1,0 +1,264 @@
+"""Typed dependencies: the services, who is calling, role guards, and the common parameters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from datetime import time as clock_time
+from typing import Annotated
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import Depends, Header, Path, Query, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from rio import clock
+from rio.aggregates.api_key import Role
+from rio.aggregates.recommendation import recommendation_id
+from rio.api.problems import ApiProblem, field_problem
+from rio.api.services import Services
+from rio.keys import Principal
+
+_bearer = HTTPBearer(
+    auto_error=False, description="`Authorization: Bearer <key>`, a key from `rio keys create`."
+)
+_api_key = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="The same key, in its own header."
+)
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def current_principal(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    api_key: Annotated[str | None, Security(_api_key)],
+) -> Principal:
+    """The principal the authentication middleware found (the parameters document the schemes)."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        raise ApiProblem(
+            401,
+            "this request needs an API key",
+            slug="unauthenticated",
+            headers={"WWW-Authenticate": 'Bearer realm="rio"'},
+        )
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A guard for a router or route: the caller's key must have one of `roles`."""
+    allowed = ", ".join(r.value for r in roles)
+
+    def guard(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise ApiProblem(
+                403,
+                f"a {principal.role.value} key cannot do this; it needs a key with the role: "
+                f"{allowed}",
+                slug="forbidden",
+            )
+        return principal
+
+    return guard
+
+
+WRITERS = (Role.SECRETARIAT,)
+READERS = (Role.SECRETARIAT, Role.AUDITOR, Role.OWNER)
+EXPORTERS = (Role.SECRETARIAT, Role.AUDITOR)
+KEY_READERS = (Role.ADMIN, Role.AUDITOR)
+KEY_ADMINS = (Role.ADMIN,)
+
+
+# --- parameters ---------------------------------------------------------------------------------
+
+ReviewKey = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00/]+$",
+        description="The review's key, e.g. messenger-2022.",
+        examples=["messenger-2022"],
+    ),
+]
+RecommendationNumber = Annotated[
+    int, Path(ge=1, le=100_000, description="The recommendation's number in its review.")
+]
+CommitmentKey = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00/]+$",
+        description="The commitment's id within the recommendation.",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Target:
+    """The recommendation a URL names by its natural key."""
+
+    review: str
+    number: int
+
+    @property
+    def id(self) -> UUID:
+        return recommendation_id(self.review, self.number)
+
+    @property
+    def path(self) -> str:
+        """Its URL path, percent-encoded so it can go in a header."""
+        return f"/reviews/{quote(self.review, safe='')}/recommendations/{self.number}"
+
+
+def target(review: ReviewKey, number: RecommendationNumber) -> Target:
+    return Target(review, number)
+
+
+TargetDep = Annotated[Target, Depends(target)]
+
+
+def as_at_param(
+    as_at: Annotated[
+        date | None,
+        Query(
+            description="Valid time: the programme as it stood in the world on this date "
+            "(YYYY-MM-DD, default today).",
+            examples=["2024-06-01"],
+        ),
+    ] = None,
+) -> date:
+    return as_at or clock.today()
+
+
+AsAt = Annotated[date, Depends(as_at_param)]
+
+
+def known_at_param(
+    known_at: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Recorded time: only what RIO had recorded by then. A timestamp "
+            "(2026-01-01T09:30+00:00) or a date, meaning the end of that day in London.",
+            examples=["2026-01-01"],
+        ),
+    ] = None,
+) -> datetime | None:
+    return parse_known_at("query.known_at", known_at)
+
+
+def parse_known_at(field: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime.combine(day, clock_time.max, tzinfo=clock.LONDON)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise field_problem(
+            field, f"{value!r} is not a timestamp: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+00:00]"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=clock.LONDON)
+
+
+KnownAt = Annotated[datetime | None, Depends(known_at_param)]
+
+
+def replay_param(
+    principal: CurrentPrincipal,
+    replay: Annotated[
+        bool,
+        Query(
+            description="Fold every event (the reference replay) instead of reading the read "
+            "model. For auditors and the secretariat."
+        ),
+    ] = False,
+) -> bool:
+    if replay and principal.role not in EXPORTERS:
+        raise ApiProblem(403, "replay is for auditors and the secretariat", slug="forbidden")
+    return replay
+
+
+Replay = Annotated[bool, Depends(replay_param)]
+
+
+@dataclass(frozen=True)
+class Paging:
+    page: int
+    page_size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+    def next_page(self, total: int) -> int | None:
+        return self.page + 1 if self.offset + self.page_size < total else None
+
+
+def paging(
+    services: ServicesDep,
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="1 for the first page.")] = 1,
+    page_size: Annotated[
+        int, Query(ge=1, description="Items per page; at most RIO_API_MAX_PAGE_SIZE (200).")
+    ] = 50,
+) -> Paging:
+    bound = services.settings.api_max_page_size
+    if page_size > bound:
+        raise field_problem("query.page_size", f"at most {bound} items a page, not {page_size}")
+    return Paging(page, page_size)
+
+
+PagingDep = Annotated[Paging, Depends(paging)]
+
+
+def expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(
+            description='The ETag you read (e.g. "3"): the change is refused with 412 if the '
+            "recommendation has moved on since.",
+        ),
+    ] = None,
+) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not _VERSION.match(text):
+        raise field_problem(
+            "header.If-Match", f'{if_match!r} is not an ETag RIO gave: send it back as read, "3"'
+        )
+    return int(text)
+
+
+_VERSION = re.compile(r"^[0-9]{1,12}$")
+ExpectedVersion = Annotated[int | None, Depends(expected_version)]
+
+
+def idempotency_key(
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="Any unique string: a retried POST with the same key and body records "
+            "once and gets the first answer back.",
+        ),
+    ] = None,
+) -> str | None:
+    if idempotency_key is not None and not idempotency_key.strip():
+        raise field_problem("header.Idempotency-Key", "is empty: give a unique string")
+    return idempotency_key

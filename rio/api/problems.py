@@ -1,0 +1,279 @@
+"""Errors as RFC 9457 problem+json, and the handlers that turn every refusal into one.
+
+Routes never catch errors themselves: domain refusals, validation failures and HTTP errors
+all come here, so every error has the same shape and a message a person can act on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy.exc
+import structlog
+from eventsourcing.persistence import PersistenceError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rio.aggregates.errors import (
+    CommitmentClosed,
+    DomainError,
+    DuplicateCommitment,
+    InvalidCommand,
+    InvalidDueDate,
+    NotFound,
+    OutOfOrder,
+    UnknownCommitment,
+    VersionConflict,
+)
+from rio.batch import BatchRefused
+
+MEDIA_TYPE = "application/problem+json"
+
+TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Unprocessable request",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def problem_type(slug: str) -> str:
+    return f"urn:rio:problem:{slug}"
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    errors: Sequence[Mapping[str, Any]] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": problem_type(slug) if slug else "about:blank",
+        "title": title or TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if errors is not None:
+        body["errors"] = list(errors)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+class ApiProblem(Exception):
+    """A refusal decided by the API layer itself (a bad header, a role, an idempotency clash)."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        slug: str,
+        title: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        errors: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.slug = slug
+        self.title = title
+        self.headers = headers
+        self.errors = errors
+
+
+def field_problem(field: str, message: str) -> ApiProblem:
+    """A 422 naming one field, shaped like a validation error."""
+    return ApiProblem(
+        422,
+        f"{field}: {message}",
+        slug="validation",
+        title="Invalid request",
+        errors=[{"field": field, "message": message, "type": "value_error"}],
+    )
+
+
+# Domain refusals: (status, slug, title). VersionConflict is 412 or 409, decided per request.
+_DOMAIN: list[tuple[type[DomainError], int, str, str]] = [
+    (NotFound, 404, "not-found", "Not found"),
+    (InvalidDueDate, 422, "invalid-due-date", "Due date not understood"),
+    (UnknownCommitment, 422, "unknown-commitment", "No such commitment"),
+    (CommitmentClosed, 422, "commitment-closed", "Commitment already closed"),
+    (DuplicateCommitment, 422, "duplicate-commitment", "Commitment already made"),
+    (OutOfOrder, 422, "out-of-order", "Contradicts the recorded history"),
+    (BatchRefused, 422, "batch-refused", "Batch refused; nothing was recorded"),
+    (InvalidCommand, 422, "invalid-command", "Command refused"),
+]
+
+
+def _instance(request: Request) -> str:
+    return request.url.path
+
+
+def _domain_error(request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, VersionConflict):
+        if request.headers.get("if-match"):
+            return problem_response(
+                412,
+                str(error),
+                slug="version-moved",
+                title="The recommendation has changed since you read it",
+                instance=_instance(request),
+            )
+        return problem_response(
+            409,
+            str(error),
+            slug="conflict",
+            title="Conflicting change",
+            instance=_instance(request),
+        )
+    errors = None
+    target = error.error if isinstance(error, BatchRefused) else error
+    if isinstance(target, InvalidDueDate):
+        errors = [{"field": "body.due", "message": str(target), "type": "invalid_due_date"}]
+    for kind, status, slug, title in _DOMAIN:
+        if isinstance(error, kind):
+            return problem_response(
+                status,
+                str(error),
+                slug=slug,
+                title=title,
+                instance=_instance(request),
+                errors=errors,
+            )
+    return problem_response(
+        422, str(error), slug="refused", title="Refused", instance=_instance(request)
+    )
+
+
+def _api_problem(request: Request, error: Exception) -> JSONResponse:
+    if not isinstance(error, ApiProblem):  # registered for this class only
+        raise error
+    return problem_response(
+        error.status,
+        error.detail,
+        slug=error.slug,
+        title=error.title,
+        instance=_instance(request),
+        headers=error.headers,
+        errors=error.errors,
+    )
+
+
+_PLAIN = re.compile(r"^(Value error|Assertion failed), ")
+
+
+def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    if not isinstance(error, RequestValidationError):  # registered for this class only
+        raise error
+    errors = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item.get("loc", ()))
+        kind = str(item.get("type", "value_error"))
+        message = _PLAIN.sub("", str(item.get("msg", "invalid")))
+        if kind == "extra_forbidden":
+            message = "unknown field: this request does not take it"
+        elif kind == "missing":
+            message = "required: give a value"
+        elif kind == "json_invalid":
+            message = f"the body is not valid JSON ({item.get('ctx', {}).get('error', message)})"
+        errors.append({"field": field, "message": message, "type": kind})
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
+    return problem_response(
+        422,
+        detail,
+        slug="validation",
+        title="Invalid request",
+        instance=_instance(request),
+        errors=errors,
+    )
+
+
+def _http_error(request: Request, error: Exception) -> JSONResponse:
+    if not isinstance(error, StarletteHTTPException):  # registered for this class only
+        raise error
+    detail = error.detail if isinstance(error.detail, str) else str(error.detail)
+    if error.status_code == 404 and detail == "Not Found":
+        detail = f"there is no {request.url.path}: see /openapi.json for the routes"
+    if error.status_code == 400:
+        # FastAPI's answer to a body it cannot decode (not UTF-8, say): malformed input,
+        # answered like every other malformed input.
+        message = f"the body cannot be read as JSON: {detail}"
+        return problem_response(
+            422,
+            f"body: {message}",
+            slug="validation",
+            title="Invalid request",
+            instance=_instance(request),
+            errors=[{"field": "body", "message": message, "type": "json_invalid"}],
+        )
+    return problem_response(
+        error.status_code,
+        detail,
+        instance=_instance(request),
+        headers=dict(error.headers) if error.headers else None,
+    )
+
+
+def _unavailable(request: Request, error: Exception) -> JSONResponse:
+    structlog.get_logger("rio.api").warning(
+        "store_unavailable", error=f"{type(error).__name__}: {error}"
+    )
+    return problem_response(
+        503,
+        "the store is busy or unreachable; nothing was recorded by this request: try again",
+        slug="store-unavailable",
+        instance=_instance(request),
+        headers={"Retry-After": "1"},
+    )
+
+
+def _server_error(request: Request, error: Exception) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", None)
+    structlog.get_logger("rio.api").error("unhandled_error", request_id=request_id, exc_info=error)
+    return problem_response(
+        500,
+        "RIO failed to answer this request; it has been logged"
+        + (f" with request id {request_id}" if request_id else ""),
+        instance=_instance(request),
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(ApiProblem, _api_problem)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(PersistenceError, _unavailable)
+    app.add_exception_handler(sqlalchemy.exc.OperationalError, _unavailable)
+    app.add_exception_handler(Exception, _server_error)
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for problem+json answers with these statuses."""
+    from .schemas import Problem
+
+    return {
+        status: {
+            "description": TITLES.get(status, "Error"),
+            "model": Problem,
+            "content": {MEDIA_TYPE: {}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,200 @@
+"""The whole programme: status board, promised-vs-delivered, and the tracker export."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from rio import clock
+from rio.aggregates.api_key import Role
+from rio.api.deps import (
+    EXPORTERS,
+    READERS,
+    AsAt,
+    CurrentPrincipal,
+    KnownAt,
+    PagingDep,
+    Replay,
+    ServicesDep,
+    require,
+)
+from rio.api.problems import documented, field_problem
+from rio.api.schemas import ReportPage, StatusPage
+from rio.api.services import Services
+from rio.keys import Principal
+from rio.projections.replay import Programme
+from rio.projections.reports import promised_vs_delivered, status, to_json
+from rio.tracker import rows as tracker_rows
+from rio.tracker import to_csv, to_xlsx
+
+router = APIRouter(tags=["programme"], responses=documented(401, 403, 422, 429, 503))
+
+ReviewFilter = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="Only this review's recommendations.",
+        examples=["messenger-2022"],
+    ),
+]
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _visible(
+    services: Services, principal: Principal, programme: Programme, review: str | None
+) -> Programme:
+    """The programme narrowed to one review, and for an owner key to what its owner owns."""
+    recs = programme.recommendations
+    if review is not None:
+        wanted = review.strip().casefold()
+        recs = tuple(r for r in recs if r.review.casefold() == wanted)
+    if principal.role is Role.OWNER:
+        owned: set[UUID] = {
+            r.id for r in services.current().recommendations if services.owns(principal, r)
+        }
+        recs = tuple(r for r in recs if r.id in owned)
+    return dataclasses.replace(programme, recommendations=recs)
+
+
+@router.get(
+    "/status",
+    response_model=StatusPage,
+    dependencies=[Depends(require(*READERS))],
+    summary="Every recommendation's RAG as at a date, as known at a moment, with the reason",
+)
+def get_status(
+    principal: CurrentPrincipal,
+    services: ServicesDep,
+    as_at: AsAt,
+    known_at: KnownAt,
+    replay: Replay,
+    paging: PagingDep,
+    review: ReviewFilter = None,
+) -> dict[str, Any]:
+    programme = _visible(
+        services, principal, services.programme(as_at, known_at, replay=replay), review
+    )
+    rows = status(programme)
+    page = rows[paging.offset : paging.offset + paging.page_size]
+    return {
+        "as_at": as_at,
+        "known_at": known_at,
+        "position": services.rio.position(),
+        "page": paging.page,
+        "page_size": paging.page_size,
+        "total": len(rows),
+        "next_page": paging.next_page(len(rows)),
+        "recommendations": [
+            {
+                "review": r.state.review,
+                "number": r.state.number,
+                "title": r.state.title,
+                "rating": to_json(r.rating),
+                "commitments": to_json(r.commitments),
+                "assessments": to_json(r.state.assessments),
+                "accountable_owner": r.state.accountable_owner,
+            }
+            for r in page
+        ],
+    }
+
+
+@router.get(
+    "/reports/promised-vs-delivered",
+    response_model=ReportPage,
+    dependencies=[Depends(require(*READERS))],
+    summary="What was promised as at one date against what had happened by another",
+)
+def get_promised_vs_delivered(
+    principal: CurrentPrincipal,
+    services: ServicesDep,
+    promised_as_at: Annotated[
+        date,
+        Query(description="Take promises as they stood on this date.", examples=["2023-11-30"]),
+    ],
+    known_at: KnownAt,
+    replay: Replay,
+    paging: PagingDep,
+    delivered_as_at: Annotated[
+        date | None,
+        Query(
+            description="Judge outcomes as at this date (default today).", examples=["2024-10-01"]
+        ),
+    ] = None,
+    review: ReviewFilter = None,
+) -> dict[str, Any]:
+    delivered = delivered_as_at or clock.today()
+    if delivered < promised_as_at:
+        raise field_problem("query.delivered_as_at", "must not be before promised_as_at")
+    then = _visible(
+        services, principal, services.programme(promised_as_at, known_at, replay=replay), review
+    )
+    later = services.programme(delivered, known_at, replay=replay)
+    report = promised_vs_delivered(then, later)
+    data: dict[str, Any] = to_json(report)
+    rows = data.pop("rows")
+    return {
+        **data,
+        "review": review,
+        "position": services.rio.position(),
+        "page": paging.page,
+        "page_size": paging.page_size,
+        "total": len(rows),
+        "next_page": paging.next_page(len(rows)),
+        "rows": rows[paging.offset : paging.offset + paging.page_size],
+    }
+
+
+@router.get(
+    "/exports/tracker.csv",
+    dependencies=[Depends(require(*EXPORTERS))],
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    summary="The tracker (recommendation, actions, source, extent of implementation, notes) as CSV",
+)
+def export_csv(
+    principal: CurrentPrincipal,
+    services: ServicesDep,
+    as_at: AsAt,
+    known_at: KnownAt,
+    replay: Replay,
+    review: ReviewFilter = None,
+) -> Response:
+    programme = _visible(
+        services, principal, services.programme(as_at, known_at, replay=replay), review
+    )
+    return Response(
+        to_csv(tracker_rows(programme)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="rio-tracker-{as_at}.csv"'},
+    )
+
+
+@router.get(
+    "/exports/tracker.xlsx",
+    dependencies=[Depends(require(*EXPORTERS))],
+    response_class=Response,
+    responses={200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
+    summary="The same tracker as an Excel workbook",
+)
+def export_xlsx(
+    principal: CurrentPrincipal,
+    services: ServicesDep,
+    as_at: AsAt,
+    known_at: KnownAt,
+    replay: Replay,
+    review: ReviewFilter = None,
+) -> Response:
+    programme = _visible(
+        services, principal, services.programme(as_at, known_at, replay=replay), review
+    )
+    return Response(
+        to_xlsx(tracker_rows(programme), title=f"Tracker {as_at}"),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="rio-tracker-{as_at}.xlsx"'},
+    )

@@ -1,0 +1,111 @@
+"""What one API process holds: the store, its read model, keys, idempotency records, limits.
+
+Built by the app factory from settings and reached through `deps.ServicesDep`, so tests
+build an app on their own store instead of patching globals.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date, datetime
+from uuid import UUID
+
+import structlog
+from sqlalchemy.engine import Engine
+
+from rio import clock
+from rio.aggregates.api_key import Role
+from rio.api.idempotency import IdempotencyStore
+from rio.api.ratelimit import RateLimiter
+from rio.application import RIO
+from rio.keys import Keys, Principal
+from rio.projections.read_model import ReadModel, make_engine
+from rio.projections.readers import ReplayReader
+from rio.projections.replay import Programme, RecommendationState
+from rio.settings import Settings
+
+log = structlog.get_logger("rio.api")
+
+
+class Services:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.rio = RIO(settings.database_url)
+        self.engine: Engine = make_engine(settings.database_url)
+        self.read_model = ReadModel(self.rio, engine=self.engine)
+        self.keys = Keys(self.rio)
+        self.idempotency = IdempotencyStore(self.engine, settings.api_idempotency_pending_seconds)
+        self.limiter = RateLimiter(settings.api_rate_per_minute, settings.api_rate_burst)
+        # SQLite takes one writer at a time. Writing one at a time in this process as well
+        # keeps a read-model catch-up (which holds the write lock while it reads events)
+        # from waiting on a connection that a writer, waiting on that lock, holds.
+        self._write_lock = threading.RLock()
+        self._serial_writes = self.engine.dialect.name == "sqlite"
+        self.read_model.ensure_tables()
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.rio.close()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Around a command: one at a time on SQLite; PostgreSQL takes concurrent writers."""
+        if self._serial_writes:
+            with self._write_lock:
+                yield
+        else:
+            yield
+
+    def catch_up(self) -> None:
+        """Apply what was recorded since the read model's position: one thread at a time here;
+        other processes are serialised by the read model's own transaction."""
+        with self._write_lock:
+            self.read_model.catch_up()
+
+    def programme(
+        self,
+        as_at: date,
+        known_at: datetime | None = None,
+        *,
+        replay: bool = False,
+        only: UUID | None = None,
+    ) -> Programme:
+        """The programme (or just recommendation `only`) from the read model or the replay."""
+        if replay:
+            programme = ReplayReader(self.rio).programme(as_at, known_at)
+            if only is None:
+                return programme
+            return replace(
+                programme,
+                recommendations=tuple(r for r in programme.recommendations if r.id == only),
+            )
+        self.catch_up()
+        return self.read_model.programme(as_at, known_at, only=only)
+
+    def owns(self, principal: Principal, state: RecommendationState) -> bool:
+        """An owner key reads a recommendation it is accountable for or owns a commitment of."""
+        if principal.role is not Role.OWNER:
+            return True
+        wanted = (principal.owner or "").strip().casefold()
+        owners = [state.accountable_owner, *(c.owner for c in state.commitments)]
+        return any(o is not None and o.strip().casefold() == wanted for o in owners)
+
+    def current(self, only: UUID | None = None) -> Programme:
+        """The programme as it stands today, as known now: whose items are whose."""
+        return self.programme(clock.today(), only=only)
+
+    def sqlite_durability(self) -> tuple[str, int] | None:
+        """(journal mode, synchronous level) of the event store, when it is SQLite."""
+        datastore = getattr(self.rio.recorder, "datastore", None)
+        pool = getattr(datastore, "pool", None)
+        if pool is None or not hasattr(pool, "db_name"):
+            return None
+        with datastore.transaction(commit=False) as cursor:  # type: ignore[union-attr]
+            cursor.execute("PRAGMA journal_mode")
+            mode = str(cursor.fetchone()[0])
+            cursor.execute("PRAGMA synchronous")
+            level = int(cursor.fetchone()[0])
+        return mode, level

@@ -1,0 +1,197 @@
+"""The board's rows: each recommendation of a review with its RAG, owner, next promise and slip.
+
+Read straight from the commitment read model with the portfolio's SQL rating rules, so a
+board costs two indexed queries rather than decoding every commitment's history. The
+roll-up below mirrors `rio.rag.rate_recommendation`; tests/web check the two agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from rio import clock
+from rio.projections import codec
+from rio.projections.portfolio import rule_expression
+from rio.projections.read_model import (
+    ReadModel,
+    commitment_versions,
+    recommendation_versions,
+    visible,
+)
+from rio.rag import COMPLETE, DEFAULT_POLICY, NOT_RATED, SEVERITY, WITHDRAWN, Policy
+
+
+@dataclass(frozen=True)
+class NextPromise:
+    """The earliest due window among a recommendation's open commitments."""
+
+    commitment: str
+    text: str
+    latest: date
+    days_left: int  # negative: overdue by that many days
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    number: int
+    title: str
+    rating: str
+    rule: str
+    owner: str | None
+    next_promise: NextPromise | None
+    slip_days: int  # the largest slip of any commitment against its first promise
+    unexplained_slips: int
+    commitments: int
+
+
+@dataclass(frozen=True)
+class _CommitmentRow:
+    commitment: str
+    rating: str
+    rule: str
+    due_text: str | None
+    due_latest: date | None
+    baseline_latest: date | None
+    open: bool
+    withdrawn: bool
+    unexplained_slips: int
+
+    @property
+    def slip_days(self) -> int:
+        """As `Commitment.slip_days`: how far the date now due lies past the first promise."""
+        if self.due_latest is None or self.baseline_latest is None:
+            return 0
+        return max(0, (self.due_latest - self.baseline_latest).days)
+
+
+def board(
+    model: ReadModel,
+    review: str,
+    as_at: date,
+    known_at: datetime | None = None,
+    *,
+    numbers: set[int] | None = None,
+    policy: Policy = DEFAULT_POLICY,
+) -> list[BoardRow]:
+    """The review as at `as_at`, known at `known_at`; only recommendations `numbers` if given."""
+    recs, c = recommendation_versions, commitment_versions.c
+    rec_query = (
+        sa.select(recs.c.number, recs.c.state)
+        .where(*visible(recs, as_at, known_at), recs.c.review == review)
+        .order_by(recs.c.number)
+    )
+    commitment_query = (
+        sa.select(
+            c.number,
+            c.commitment,
+            c.due_text,
+            c.due_latest,
+            c.baseline_latest,
+            c.delivered_on,
+            c.withdrawn_on,
+            c.unexplained_slips,
+            rule_expression(as_at, policy).label("rule"),
+        )
+        .where(*visible(commitment_versions, as_at, known_at), c.review == review)
+        .order_by(c.number, c.ordinal)
+    )
+    by_number: dict[int, list[_CommitmentRow]] = {}
+    with model.engine.connect() as conn:
+        rec_rows = conn.execute(rec_query).all()
+        for row in conn.execute(commitment_query):
+            by_number.setdefault(row.number, []).append(
+                _CommitmentRow(
+                    commitment=row.commitment,
+                    rating=policy.ratings[row.rule],
+                    rule=row.rule,
+                    due_text=row.due_text,
+                    due_latest=row.due_latest,
+                    baseline_latest=row.baseline_latest,
+                    open=row.delivered_on is None and row.withdrawn_on is None,
+                    withdrawn=row.withdrawn_on is not None,
+                    unexplained_slips=row.unexplained_slips,
+                )
+            )
+    result = []
+    for number, text in rec_rows:
+        if numbers is not None and number not in numbers:
+            continue
+        state = codec.loads_recommendation(text)
+        commitments = by_number.get(number, [])
+        rating, rule = roll_up(commitments)
+        result.append(
+            BoardRow(
+                number=number,
+                title=state.title,
+                rating=rating,
+                rule=rule,
+                owner=state.accountable_owner,
+                next_promise=_next_promise(commitments, as_at),
+                slip_days=max((r.slip_days for r in commitments if not r.withdrawn), default=0),
+                unexplained_slips=sum(r.unexplained_slips for r in commitments),
+                commitments=len(commitments),
+            )
+        )
+    return result
+
+
+def roll_up(commitments: list[_CommitmentRow]) -> tuple[str, str]:
+    """(rating, rule) for a recommendation: its worst open commitment, as rio.rag rolls up."""
+    open_rows = [r for r in commitments if r.rating in SEVERITY]
+    if open_rows:
+        worst = max(open_rows, key=lambda r: SEVERITY[r.rating])  # the first of the worst
+        return worst.rating, worst.rule
+    if any(r.rating == COMPLETE for r in commitments):
+        return COMPLETE, "all_closed"
+    if commitments:
+        return WITHDRAWN, "all_withdrawn"
+    return NOT_RATED, "no_commitments"
+
+
+def _next_promise(commitments: list[_CommitmentRow], as_at: date) -> NextPromise | None:
+    dated = [r for r in commitments if r.open and r.due_latest is not None and r.due_text]
+    if not dated:
+        return None
+    first = min(dated, key=lambda r: r.due_latest or date.max)
+    assert first.due_latest is not None and first.due_text is not None
+    return NextPromise(
+        first.commitment, first.due_text, first.due_latest, (first.due_latest - as_at).days
+    )
+
+
+def owned(model: ReadModel, review: str, owner: str) -> set[int]:
+    """The recommendations `owner` is accountable for or owns a commitment of, as things stand.
+
+    The same test as the API's owner keys (`Services.owns`) on the current state: the
+    commitment rows' owner column is each commitment's own owner, else the accountable one.
+    """
+    wanted = owner.strip().casefold()
+    today = clock.today()
+    recs, c = recommendation_versions, commitment_versions.c
+    with model.engine.connect() as conn:
+        numbers = {
+            number
+            for number, text in conn.execute(
+                sa.select(recs.c.number, recs.c.state).where(
+                    *visible(recs, today, None), recs.c.review == review
+                )
+            )
+            if _same(codec.loads_recommendation(text).accountable_owner, wanted)
+        }
+        numbers |= {
+            number
+            for number, name in conn.execute(
+                sa.select(c.number, c.owner).where(
+                    *visible(commitment_versions, today, None), c.review == review
+                )
+            )
+            if _same(name, wanted)
+        }
+    return numbers
+
+
+def _same(name: str | None, wanted: str) -> bool:
+    return name is not None and name.strip().casefold() == wanted

@@ -1,0 +1,109 @@
+"""Rendering: the Jinja2 environment, the filters pages use, and the headers every page gets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from datetime import time as clock_time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from rio import clock
+from rio.web.chart import long_date, marker_svg
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+RULES = {
+    "overdue": "overdue",
+    "slipped": "slipped",
+    "stale": "no recent update",
+    "no_date": "no date promised",
+    "on_track": "on track",
+    "delivered_on_time": "delivered on time",
+    "delivered_late": "delivered late",
+    "withdrawn": "withdrawn",
+    "all_closed": "all delivered",
+    "all_withdrawn": "all withdrawn",
+    "no_commitments": "no commitments yet",
+}
+
+# Pages hold what a key may read: never cached, never framed; styles only from our own file.
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+@dataclass(frozen=True)
+class When:
+    """The two time coordinates a page answers for, and how to carry them onto links."""
+
+    as_at: date
+    known_at: datetime | None
+    known_at_text: str  # as the reader typed it, for the form
+    now: datetime
+    position: int  # the event log's head: what "as known now" covers
+
+    def query(self, **extra: str) -> str:
+        params = {"as_at": self.as_at.isoformat()}
+        if self.known_at_text:
+            params["known_at"] = self.known_at_text
+        params.update(extra)
+        return urlencode(params)
+
+
+def moment(value: datetime) -> str:
+    """A timestamp as a person reads it, in London time: '09:30 GMT on 1 January 2026'."""
+    local = value.astimezone(clock.LONDON)
+    if local.time().replace(tzinfo=None) == clock_time.max:
+        return f"the end of {long_date(local.date())} (London)"
+    return f"{local:%H:%M} {local.tzname()} on {long_date(local.date())}"
+
+
+def days(n: int) -> str:
+    return f"{n} day" if abs(n) == 1 else f"{n} days"
+
+
+def rating_class(rating: str) -> str:
+    return "tag-" + rating.lower().replace(" ", "-").replace("/", "-")
+
+
+def outcome_class(outcome: str) -> str:
+    return "outcome-" + outcome.replace(" ", "-")
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=TEMPLATES)
+    env = templates.env
+    env.filters.update(
+        long_date=long_date,
+        moment=moment,
+        days=days,
+        rating_class=rating_class,
+        outcome_class=outcome_class,
+        rule_words=lambda rule: RULES.get(rule, rule.replace("_", " ")),
+        path=lambda part: quote(str(part), safe=""),
+    )
+    env.globals["marker_svg"] = marker_svg
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    return templates
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    templates: Jinja2Templates = request.app.state.board_templates
+    return templates.TemplateResponse(
+        request, name, context, status_code=status_code, headers=HEADERS
+    )
