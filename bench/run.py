@@ -46,7 +46,10 @@ def _in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
 
 def _measured(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
     started = time.perf_counter()
-    result = fn(*args)
+    try:
+        result = fn(*args)
+    except Exception as error:  # only picklable errors cross back to the parent
+        raise RuntimeError(f"{fn.__name__}: {error!r}") from None
     result["seconds"] = time.perf_counter() - started
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
@@ -199,7 +202,7 @@ def api_writes(url: str, clients: int, per_client: int) -> dict[str, Any]:
         with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
             for number in range(1, clients + 1):
                 client.post(
-                    "/reviews/api-bench/recommendations",
+                    f"/reviews/api-bench-{clients}/recommendations",
                     json={
                         "number": number,
                         "title": "T",
@@ -216,7 +219,7 @@ def api_writes(url: str, clients: int, per_client: int) -> dict[str, Any]:
                 for i in range(per_client):
                     started = time.perf_counter()
                     response = client.post(
-                        f"/reviews/api-bench/recommendations/{number}/progress-notes",
+                        f"/reviews/api-bench-{clients}/recommendations/{number}/progress-notes",
                         json={"note": f"note {i}", "occurred": "2024-01-01", "source": source},
                     )
                     with lock:

@@ -34,7 +34,7 @@ from rio.settings import get_settings
 log = structlog.get_logger("rio.projections")
 
 # Bump when what the tables mean changes: a read model with another definition is rebuilt.
-DEFINITION_VERSION = "programme/4"
+DEFINITION_VERSION = "programme/5"
 NAME = "programme"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -90,6 +90,14 @@ commitment_versions = _bitemporal(
     sa.Column("last_update", sa.Date, nullable=False),
 )
 sa.Index("rio_rm_commitment_versions_owner", commitment_versions.c.owner)
+sa.Index(
+    "rio_rm_commitment_versions_review", commitment_versions.c.review, commitment_versions.c.number
+)
+sa.Index(
+    "rio_rm_recommendation_versions_review",
+    recommendation_versions.c.review,
+    recommendation_versions.c.number,
+)
 
 
 def definition() -> str:

@@ -162,6 +162,18 @@ def _next_promise(commitments: list[_CommitmentRow], as_at: date) -> NextPromise
     )
 
 
+def review_exists(model: ReadModel, review: str) -> bool:
+    """Whether any recommendation of `review` is on record now."""
+    recs = recommendation_versions
+    query = (
+        sa.select(recs.c.rec_id)
+        .where(recs.c.review == review, recs.c.recorded_to.is_(None))
+        .limit(1)
+    )
+    with model.engine.connect() as conn:
+        return conn.execute(query).first() is not None
+
+
 def owned(model: ReadModel, review: str, owner: str) -> set[int]:
     """The recommendations `owner` is accountable for or owns a commitment of, as things stand.
 

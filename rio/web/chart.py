@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from rio.projections.reports import Timeline
 
 WIDTH, HEIGHT = 760, 380
-LEFT, RIGHT, TOP, BOTTOM = 84, 24, 24, 56
+LEFT, RIGHT, TOP, BOTTOM = 112, 24, 34, 56
 # Okabe-Ito: told apart by people with the common colour-vision deficiencies.
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 SHAPES = ("circle", "square", "triangle", "diamond")
@@ -144,14 +144,14 @@ def slippage_chart(
     parts.append(
         f'<text x="{LEFT + plot_w / 2}" y="{HEIGHT - 8}" text-anchor="middle" '
         'class="chart-axis">date of the promise or revision</text>'
-        f'<text transform="translate(16 {TOP + plot_h / 2}) rotate(-90)" text-anchor="middle" '
+        f'<text transform="translate(20 {TOP + plot_h / 2}) rotate(-90)" text-anchor="middle" '
         'class="chart-axis">latest date promised</text>'
     )
     if x0 <= as_at <= x1:
         parts.append(
             f'<line x1="{x(as_at)}" x2="{x(as_at)}" y1="{TOP}" y2="{TOP + plot_h}" '
             'class="chart-asat"/>'
-            f'<text x="{x(as_at) - 4}" y="{TOP + 14}" text-anchor="end" class="chart-tick">'
+            f'<text x="{x(as_at) + 4}" y="{TOP - 10}" text-anchor="end" class="chart-tick">'
             f"as at {escape(long_date(as_at))}</text>"
         )
     for i, s in enumerate(drawn):

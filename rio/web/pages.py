@@ -7,7 +7,7 @@ from datetime import date, datetime
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -22,7 +22,7 @@ RULES = {
     "overdue": "overdue",
     "slipped": "slipped",
     "stale": "no recent update",
-    "no_date": "no date promised",
+    "no_date": "a commitment has no date",
     "on_track": "on track",
     "delivered_on_time": "delivered on time",
     "delivered_late": "delivered late",
@@ -82,6 +82,13 @@ def outcome_class(outcome: str) -> str:
     return "outcome-" + outcome.replace(" ", "-")
 
 
+def web_url(url: str | None) -> str | None:
+    """A source's URL if it is a web address; anything else is shown as text, never linked."""
+    if url and urlsplit(url.strip()).scheme.lower() in ("http", "https"):
+        return url.strip()
+    return None
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=TEMPLATES)
     env = templates.env
@@ -93,6 +100,7 @@ def make_templates() -> Jinja2Templates:
         outcome_class=outcome_class,
         rule_words=lambda rule: RULES.get(rule, rule.replace("_", " ")),
         path=lambda part: quote(str(part), safe=""),
+        web_url=web_url,
     )
     env.globals["marker_svg"] = marker_svg
     env.trim_blocks = True

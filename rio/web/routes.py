@@ -35,7 +35,7 @@ from rio.rag import rate_commitment, rate_recommendation
 from rio.tracker import rows as tracker_rows
 from rio.tracker import to_csv, to_xlsx
 from rio.web import chart
-from rio.web.board import board, owned
+from rio.web.board import board, owned, review_exists
 from rio.web.pages import HEADERS, When, make_templates, render
 from rio.web.session import (
     COOKIE,
@@ -107,7 +107,7 @@ def _when(request: Request, services: Services, viewer: Viewer, as_at_name: str 
 
 
 def _review_exists(services: Services, review: str) -> None:
-    if review not in services.read_model.reviews():
+    if not review_exists(services.read_model, review):
         raise NotFound(f"there is no review {review!r}: see the list of reviews at {PREFIX}")
 
 

@@ -151,8 +151,7 @@ def signed_in(request: Request, services: ServicesDep, board: SessionsDep) -> Pr
     if wait is not None:
         raise ApiProblem(
             429,
-            f"key {principal.key_id} has made too many requests: retry after "
-            f"{retry_after(wait)} s",
+            f"key {principal.key_id} has made too many requests: retry after {retry_after(wait)} s",
             slug="rate-limited",
             headers={"Retry-After": retry_after(wait)},
         )

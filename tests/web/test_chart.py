@@ -1,0 +1,96 @@
+"""The slippage chart: pure SVG from timelines, readable without colour and by screen readers."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from xml.etree import ElementTree
+
+from rio.aggregates.values import Source
+from rio.due_window import DueWindow
+from rio.projections.reports import Timeline, TimelineStep
+from rio.web.chart import _ticks, series_of, slippage_chart
+
+SOURCE = Source("Written answer", date(2023, 11, 20), "launched in April 2024")
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def window(text: str, earliest: date, latest: date) -> DueWindow:
+    return DueWindow(text, earliest, latest)
+
+
+def step(
+    on: date, kind: str, due: DueWindow | None, slip: int | None, unexplained: bool = False
+) -> TimelineStep:
+    return TimelineStep(on, kind, due, slip, None, unexplained, SOURCE)
+
+
+APRIL = window("April 2024", date(2024, 4, 1), date(2024, 4, 30))
+LATER = window("later in 2024", date(2024, 10, 1), date(2024, 12, 31))
+INDUCTION = Timeline(
+    1,
+    "induction",
+    "Induction <scheme> & more",
+    APRIL,
+    (
+        step(date(2023, 11, 20), "promised", APRIL, 0),
+        step(date(2024, 10, 1), "revised", LATER, 245, unexplained=True),
+        step(date(2025, 1, 15), "delivered", None, None),
+    ),
+)
+UNDATED = Timeline(
+    1, "plan", "Delivery plan", None, (step(date(2022, 6, 8), "promised", None, None),)
+)
+
+
+def test_each_dated_commitment_is_a_series_and_undated_ones_are_named() -> None:
+    drawn, undated = series_of([INDUCTION, UNDATED], date(2025, 6, 1))
+    assert undated == ["plan"]
+    (series,) = drawn
+    assert [(p.on, p.due, p.hollow) for p in series.points] == [
+        (date(2023, 11, 20), date(2024, 4, 30), False),
+        (date(2024, 10, 1), date(2024, 12, 31), True),  # unexplained: a hollow marker
+    ]
+    assert series.end == series.delivered == date(2025, 1, 15)
+    assert series.baseline == date(2024, 4, 30)
+
+
+def test_the_chart_is_well_formed_svg_with_a_title_a_description_and_escaped_text() -> None:
+    chart = slippage_chart([INDUCTION, UNDATED], date(2025, 6, 1))
+    assert chart is not None
+    root = ElementTree.fromstring(str(chart))
+    assert root.get("role") == "img"
+    assert root.get("aria-labelledby") == "slippage-title slippage-desc"
+    assert root.find(f"{SVG}title") is not None
+    desc = root.find(f"{SVG}desc")
+    assert desc is not None and desc.text is not None
+    assert "Induction <scheme> & more" in desc.text  # escaped in the markup, intact as text
+    assert "revised to later in 2024 (by 31 December 2024), +245 days" in desc.text
+    assert "unexplained" in desc.text and "delivered 15 January 2025" in desc.text
+    assert "No dated promise for: plan." in desc.text
+    assert len(root.findall(f".//{SVG}line[@class='chart-baseline']")) == 1
+    assert "<scheme>" not in str(chart)
+
+
+def test_no_dated_promise_means_no_chart() -> None:
+    assert slippage_chart([UNDATED], date(2024, 1, 1)) is None
+    assert slippage_chart([], date(2024, 1, 1)) is None
+
+
+def test_ticks_fall_on_the_first_of_months_at_most_seven_of_them() -> None:
+    assert _ticks(date(2023, 11, 5), date(2024, 2, 10)) == [
+        date(2023, 12, 1),
+        date(2024, 1, 1),
+        date(2024, 2, 1),
+    ]
+    wide = _ticks(date(2020, 1, 1), date(2030, 1, 1))
+    assert 1 <= len(wide) <= 7 and all(t.day == 1 and t.month == 1 for t in wide)
+    quarters = _ticks(date(2023, 1, 15), date(2024, 6, 1))
+    assert all(t.month in (1, 4, 7, 10) for t in quarters)
+
+
+def test_a_single_promise_still_draws_within_the_plot() -> None:
+    only = Timeline(2, "one", "One thing", APRIL, (step(date(2024, 1, 1), "promised", APRIL, 0),))
+    chart = str(slippage_chart([only], date(2024, 1, 1)))
+    coordinates = [float(v) for v in re.findall(r'c[xy]="([0-9.]+)"', chart)]
+    assert coordinates and all(0 <= v <= 760 for v in coordinates)
