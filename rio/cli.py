@@ -12,7 +12,6 @@ import os
 import sys
 import time
 from datetime import date, datetime
-from datetime import time as clock_time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -84,20 +83,14 @@ def parse_date(option: str, value: str | None, default: date | None = None) -> d
 
 
 def parse_known_at(value: str | None) -> datetime | None:
-    """A timestamp; a bare date means the end of that day in London (what RIO showed that day)."""
     if value is None:
         return None
     try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return datetime.combine(day, clock_time.max, tzinfo=clock.LONDON)
-        moment = datetime.fromisoformat(value)
+        return clock.parse_moment(value)
     except ValueError:
         raise CLIError(
-            f"--known-at {value!r} is not a timestamp: "
-            "use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+00:00]"
+            f"--known-at {value!r} is not a timestamp: use {clock.KNOWN_AT_FORMS}"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=clock.LONDON)
 
 
 def _emit_json(data: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -33,3 +33,15 @@ def use(source: Callable[[], datetime]) -> Iterator[None]:
         yield
     finally:
         _source.reset(token)
+
+
+KNOWN_AT_FORMS = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+00:00]"
+
+
+def parse_moment(text: str) -> datetime:
+    """A "known at" moment: a bare date means the end of that day in London (what RIO showed
+    that day); a timestamp without a zone is London time. Raises ValueError otherwise."""
+    if len(text) == 10:
+        return datetime.combine(date.fromisoformat(text), time.max, tzinfo=LONDON)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=LONDON)

@@ -6,11 +6,13 @@ only the SHA-256 of the whole key is recorded, and it is compared in constant ti
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -51,6 +53,10 @@ class KeyInfo:
     revoked_by: str | None
     revoke_reason: str | None
     version: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """What `rio keys list --json` and `GET /keys` show of a key (never the key itself)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     @classmethod
     def of(cls, key: ApiKey) -> KeyInfo:

@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from datetime import time as clock_time
 from typing import Annotated
 from urllib.parse import quote
 from uuid import UUID
@@ -165,15 +164,11 @@ def parse_known_at(field: str, value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return datetime.combine(day, clock_time.max, tzinfo=clock.LONDON)
-        moment = datetime.fromisoformat(value)
+        return clock.parse_moment(value)
     except ValueError:
         raise field_problem(
-            field, f"{value!r} is not a timestamp: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+00:00]"
+            field, f"{value!r} is not a timestamp: use {clock.KNOWN_AT_FORMS}"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=clock.LONDON)
 
 
 KnownAt = Annotated[datetime | None, Depends(known_at_param)]

@@ -23,18 +23,7 @@ KeyId = Annotated[
 
 
 def _out(info: KeyInfo) -> dict[str, Any]:
-    return {
-        "key_id": info.key_id,
-        "name": info.name,
-        "role": info.role,
-        "owner": info.owner,
-        "granted_at": info.granted_at,
-        "granted_by": info.granted_by,
-        "revoked_at": info.revoked_at,
-        "revoked_by": info.revoked_by,
-        "revoke_reason": info.revoke_reason,
-        "version": info.version,
-    }
+    return info.as_dict()
 
 
 @router.get(
