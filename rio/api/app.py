@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 
 from rio.api import problems
 from rio.api.middleware import Authenticate, LimitBody, RequestLog
-from rio.api.routes import commands, health, keys, programme, recommendations
+from rio.api.routes import audit, commands, health, keys, programme, recommendations
 from rio.api.services import Services
 from rio.settings import Settings, get_settings
 from rio.web import routes as board
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         recommendations.router,
         programme.router,
         keys.router,
+        audit.router,
     ):
         app.include_router(router)
     board.install(app)  # the status board: its router, static files and HTML error pages

@@ -29,6 +29,8 @@ from rio.aggregates.errors import (
     UnknownCommitment,
     VersionConflict,
 )
+from rio.audit.chain import ChainError
+from rio.audit.verification import DigestError
 from rio.batch import BatchRefused
 
 MEDIA_TYPE = "application/problem+json"
@@ -119,6 +121,8 @@ _DOMAIN: list[tuple[type[DomainError], int, str, str]] = [
     (OutOfOrder, 422, "out-of-order", "Contradicts the recorded history"),
     (BatchRefused, 422, "batch-refused", "Batch refused; nothing was recorded"),
     (InvalidCommand, 422, "invalid-command", "Command refused"),
+    (DigestError, 422, "invalid-digest", "Not a RIO digest"),
+    (ChainError, 409, "log-not-chained", "The event log is not fully chained"),
 ]
 
 

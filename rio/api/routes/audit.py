@@ -1,0 +1,74 @@
+"""Tamper evidence for auditors over HTTP: take a digest now, verify the log against earlier ones.
+
+The same checks as `rio audit digest` and `rio audit verify`; an auditor keeps the digests
+somewhere RIO cannot reach and brings them back to prove history was not rewritten.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from rio.aggregates.api_key import Role
+from rio.api.deps import ServicesDep, require
+from rio.api.problems import documented
+from rio.audit.verification import Digest, digest, verify
+
+router = APIRouter(
+    prefix="/audit",
+    tags=["audit"],
+    dependencies=[Depends(require(Role.AUDITOR))],
+    responses=documented(401, 403, 409, 422, 429, 503),
+)
+
+
+class DigestOut(BaseModel):
+    scheme: str
+    position: int = Field(description="Notification id of the newest chained event.")
+    head_hash: str
+    count: int
+    time: str
+
+
+class VerifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    digests: list[dict[str, Any]] = Field(
+        default=[],
+        max_length=100,
+        description="Digests taken earlier (as GET /audit/digest returned them).",
+    )
+
+
+class FailureOut(BaseModel):
+    kind: str
+    notification_id: int
+    detail: str
+
+
+class VerificationOut(BaseModel):
+    ok: bool
+    position: int
+    events: int
+    chained: int
+    head_hash: str
+    digests: int
+    failure: FailureOut | None
+
+
+@router.get("/digest", response_model=DigestOut, summary="The chain's head now: keep it")
+def take_digest(services: ServicesDep) -> dict[str, Any]:
+    return digest(services.rio).to_json()
+
+
+@router.post(
+    "/verification",
+    response_model=VerificationOut,
+    summary="Recompute the whole chain; prove the log still extends each digest given",
+)
+def verify_log(body: VerifyIn, services: ServicesDep) -> dict[str, Any]:
+    taken = [
+        Digest.from_json(data, source=f"body.digests[{i}]") for i, data in enumerate(body.digests)
+    ]
+    return verify(services.rio, taken).to_json()
