@@ -199,7 +199,7 @@ def test_signing_in_sets_a_signed_http_only_lax_cookie_holding_the_key_id(
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/board" in cookie
     assert "Secure" not in cookie  # plain http here; https below
     key = sqlite_board.keys["auditor"]
-    assert key not in cookie and key.split("_")[2] not in cookie  # never the key itself
+    assert key not in cookie and key.split("_", 2)[2] not in cookie  # never the key itself
     assert sqlite_board.get(BOARD).status_code == 200
 
     value = sqlite_board.client.cookies["rio_board_session"]
