@@ -174,7 +174,7 @@ class _Span:
 class ReadModel:
     """The programme read model of one store: follow the log, answer as-at questions."""
 
-    CACHE = 5000
+    CACHE = 1000  # recommendations whose timelines stay in memory between events
 
     def __init__(self, app: RIO, engine: Engine | None = None, page: int | None = None) -> None:
         self.app = app
