@@ -4,7 +4,6 @@ against a real store (SQLite and PostgreSQL), with tampering done in plain SQL."
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import date
@@ -16,25 +15,11 @@ from rio.aggregates.values import Source
 from rio.application import RIO
 from rio.scenario import batches, read
 from tests.conftest import MESSENGER, REPO
+from tests.e2e.test_cli import run
 from tests.store.tamper import Tamperer
 
-RIO_COMMAND = str(Path(sys.executable).parent / "rio")
 TOOL = str(REPO / "tools" / "verify_rio_log.py")
 SRC = Source("Written answer", date(2024, 5, 1), "work continues")
-
-
-def run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RIO_DATABASE_URL": url, "COLUMNS": "200"}
-    env.pop("RIO_LOG_LEVEL", None)
-    return subprocess.run(
-        [RIO_COMMAND, *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def ok(url: str, *args: str) -> str:

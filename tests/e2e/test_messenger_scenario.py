@@ -6,7 +6,6 @@ and asserts what the real documents say happened to the promises.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,7 +19,7 @@ from rio.projections.replay import Commitment, Programme, replay
 from rio.projections.reports import Outcome, PromiseOutcome, promised_vs_delivered, timelines
 from rio.rag import RED, rate_recommendation
 from rio.scenario import batches, read
-from tests.conftest import MESSENGER, POSTGRES_URL, require_postgres
+from tests.conftest import MESSENGER, postgres_schema
 
 REVIEW = "messenger-2022"
 PROMISED_AS_AT = date(2023, 11, 30)  # just after the written answer of 20 November 2023
@@ -51,17 +50,8 @@ def store_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('messenger') / 'rio.db'}"
         return
-    require_postgres()
-    import psycopg
-
-    schema = f"rio_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES_URL}?schema={schema}"
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -18,7 +17,7 @@ from rio.aggregates.values import Source
 from rio.application import RIO
 from rio.batch import BatchRefused, Command, RecommendationBatch
 from rio.projections.replay import replay
-from tests.conftest import POSTGRES_URL, require_postgres
+from tests.conftest import postgres_schema
 from tests.properties.histories import OCCURRED, histories
 
 SRC = Source("Written answer", date(2023, 11, 20), "launched in April 2024", file="001.txt")
@@ -180,19 +179,12 @@ def fresh_store(backend: str) -> Iterator[RIO]:
             finally:
                 app.close()
         return
-    require_postgres()
-    import psycopg
-
-    schema = f"rio_prop_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    app = RIO(f"{POSTGRES_URL}?schema={schema}")
-    try:
-        yield app
-    finally:
-        app.close()
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with postgres_schema("rio_prop") as url:
+        app = RIO(url)
+        try:
+            yield app
+        finally:
+            app.close()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
