@@ -30,6 +30,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_serving(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    """Until `/health` answers; fails with the server's log if it dies or takes over 30 s."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert server.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, f"rio serve did not start:\n{log.read_text()}"
+        time.sleep(0.1)
+
+
 @contextmanager
 def serving(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("ab") as out:
@@ -40,16 +54,7 @@ def serving(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Po
             stderr=out,
         )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, f"rio serve did not start:\n{log.read_text()}"
-            time.sleep(0.1)
+        wait_until_serving(f"http://127.0.0.1:{port}", server, log)
         yield server
     finally:
         if server.poll() is None:

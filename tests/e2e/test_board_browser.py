@@ -10,13 +10,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from rio.application import RIO
@@ -85,7 +83,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[
 @contextmanager
 def serving(url: str, log: Path, **settings: str) -> Iterator[str]:
     """`rio serve` on a free port, as an operator runs it; yields its base URL."""
-    from tests.api.test_serve_kill import free_port
+    from tests.api.test_serve_kill import free_port, wait_until_serving
 
     port = free_port()
     env = {
@@ -105,16 +103,7 @@ def serving(url: str, log: Path, **settings: str) -> Iterator[str]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, f"rio serve did not start:\n{log.read_text()}"
-            time.sleep(0.1)
+        wait_until_serving(base, server, log)
         yield base
     finally:
         server.terminate()
