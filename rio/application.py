@@ -18,6 +18,7 @@ from rio.aggregates import api_key as _api_key  # noqa: F401  registers ApiKey t
 from rio.aggregates.errors import NotFound, VersionConflict
 from rio.aggregates.recommendation import Recommendation, recommendation_id
 from rio.aggregates.values import Source
+from rio.audit.histories import HistoryRecorder
 from rio.batch import BatchResult, RecommendationBatch, plan
 from rio.store import event_store_env
 from rio.transcodings import register_rio_transcodings
@@ -29,6 +30,9 @@ class RIO(Application[UUID]):
     """Records and reads one store's recommendations."""
 
     name = "rio"
+    # Aggregates stay in memory between commands and are fast-forwarded from the store on
+    # each read, so a long history is not replayed per command and other writers are seen.
+    env = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
 
     def __init__(self, database_url: str, env: Mapping[str, str] | None = None) -> None:
         self.database_url = database_url
@@ -156,6 +160,14 @@ class RIO(Application[UUID]):
             if len(page) < PAGE:
                 return
             start = page[-1].id + 1
+
+    def histories(self, stop: int) -> Iterator[list[Recommendation.Event]]:
+        """Each recommendation's events up to notification `stop`, one recommendation at a
+        time: a single ordered pass over the log, for rebuilding read models."""
+        recorder = self.recorder
+        assert isinstance(recorder, HistoryRecorder), recorder
+        for stored in recorder.select_histories(stop, Recommendation.TOPIC + "."):
+            yield [self.mapper.to_domain_event(s) for s in stored]  # type: ignore[misc]
 
     def position(self) -> int:
         """The newest event's global notification id: a cross-aggregate 'recorded' watermark."""

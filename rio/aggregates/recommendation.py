@@ -139,6 +139,15 @@ class Recommendation(Aggregate):
         self.number = 0
         self.history: list[Recommendation.Event] = []
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Recommendation:
+        """Events are immutable, so a copy needs only its own lists: eventsourcing copies a
+        cached aggregate for every command, and a generic deep copy cost as much as replay."""
+        copied = object.__new__(type(self))
+        copied.__dict__.update(self.__dict__)
+        copied.history = list(self.history)
+        copied._pending_events = list(self._pending_events)
+        return copied
+
     # Fields a correction may change: identities (commitment and action ids) stay fixed.
     FIXED_FIELDS: ClassVar[frozenset[str]] = frozenset(
         {"originator_id", "originator_version", "timestamp", "originator_topic", "recorded_by"}

@@ -3,7 +3,7 @@
 Its job store is a table in the store's own database (`rio_scheduler_jobs`), so the next
 run time survives restarts: a run missed while no scheduler was up is found overdue on
 start-up and, coalesced, runs once (within `alert_misfire_grace_hours`), not once per
-missed day. Only the process holding the scheduler lock (rio.alerts.lock) runs it; the
+missed day. Only the process holding the scheduler lock (rio.locks) runs it; the
 recorded alerts still prevent a duplicate email if that ever failed, and a scheduled slot
 records one run however many schedulers fire it.
 
@@ -28,9 +28,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from rio import clock
 from rio.aggregates.errors import DomainError
-from rio.alerts.lock import SchedulerLock, scheduler_lock
 from rio.alerts.service import AlertService
 from rio.application import RIO
+from rio.locks import StoreLock, scheduler_lock
 from rio.projections.read_model import sqlalchemy_url
 from rio.settings import Settings
 
@@ -53,7 +53,7 @@ class SchedulerConfigError(DomainError):
 class RIOScheduler(BackgroundScheduler):  # type: ignore[misc]  # APScheduler 3 is untyped
     """A BackgroundScheduler that holds the scheduler lock until it is shut down."""
 
-    def __init__(self, lock: SchedulerLock, **options: Any) -> None:
+    def __init__(self, lock: StoreLock, **options: Any) -> None:
         super().__init__(**options)
         self.lock = lock
 
@@ -217,7 +217,7 @@ def _settings() -> Settings:
     return _job_settings
 
 
-def _build(settings: Settings, lock: SchedulerLock) -> RIOScheduler:
+def _build(settings: Settings, lock: StoreLock) -> RIOScheduler:
     url, schema = sqlalchemy_url(settings.database_url)
     sqlite = url.startswith("sqlite")
     engine = sa.create_engine(

@@ -171,10 +171,7 @@ class Commands:
             log.warning("idempotency_record_failed", error=f"{type(error).__name__}: {error}")
 
     def _catch_up(self) -> None:
-        try:
-            self.services.catch_up()
-        except Exception as error:  # recorded already; the next query catches up
-            log.warning("read_model_catch_up_failed", error=f"{type(error).__name__}: {error}")
+        self.services.recorded()
 
     @staticmethod
     def _respond(answer: Stored, replayed: bool = False) -> JSONResponse:

@@ -7,6 +7,7 @@ build an app on their own store instead of patching globals.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -31,6 +32,8 @@ log = structlog.get_logger("rio.api")
 
 
 class Services:
+    FOLLOW_DELAY = 0.2  # seconds the read model may trail commands; queries never see it
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.rio = RIO(settings.database_url)
@@ -45,10 +48,38 @@ class Services:
         self._write_lock = threading.RLock()
         self._serial_writes = self.engine.dialect.name == "sqlite"
         self.read_model.ensure_tables()
+        self._recorded = threading.Event()
+        self._closing = False
+        self._follower = threading.Thread(target=self._follow, name="rio-read-model", daemon=True)
+        self._follower.start()
 
     def close(self) -> None:
+        self._closing = True
+        self._recorded.set()
+        self._follower.join(timeout=30)
         self.engine.dispose()
         self.rio.close()
+
+    def recorded(self) -> None:
+        """A command recorded events: the follower thread brings the read model up to date.
+
+        Commands answer without waiting for it (many commands share one catch-up), and every
+        query catches up before it answers, so a client still reads its own writes.
+        """
+        self._recorded.set()
+
+    def _follow(self) -> None:
+        while not self._closing:
+            if not self._recorded.wait(timeout=1.0):
+                continue
+            time.sleep(self.FOLLOW_DELAY)  # let a burst of commands share one catch-up
+            self._recorded.clear()
+            try:
+                # A page at a time, so commands waiting on SQLite's one writer go in between.
+                while not self._closing and self.catch_up(pages=1):
+                    pass
+            except Exception as error:  # recorded already; the next query catches up
+                log.warning("read_model_catch_up_failed", error=f"{type(error).__name__}: {error}")
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -59,11 +90,11 @@ class Services:
         else:
             yield
 
-    def catch_up(self) -> None:
+    def catch_up(self, pages: int | None = None) -> int:
         """Apply what was recorded since the read model's position: one thread at a time here;
         other processes are serialised by the read model's own transaction."""
         with self._write_lock:
-            self.read_model.catch_up()
+            return self.read_model.catch_up(pages=pages)
 
     def programme(
         self,

@@ -11,7 +11,7 @@ after the lock, so two writers can never link to the same predecessor.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -29,10 +29,11 @@ from eventsourcing.postgres import (
 )
 from eventsourcing.utils import retry
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from rio.audit.chain import Link, extend, refuse_unchained
+from rio.audit.histories import histories
 
 PAGE = 1000
 
@@ -188,6 +189,35 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         if row is None:
             return None
         return Link(row["notification_id"], row["prev_hash"], row["hash"])
+
+    # --- reads for rebuilding read models ---------------------------------------------------
+
+    def select_histories(self, stop: int, topic_prefix: str) -> Iterator[list[StoredEvent]]:
+        """Each aggregate's events up to notification `stop`, one aggregate at a time, in
+        version order, streamed through a server-side cursor so memory stays flat."""
+        statement = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {schema}.{events} "
+            "WHERE notification_id <= %s AND starts_with(topic, %s) "
+            "ORDER BY originator_id, originator_version"
+        ).format(
+            schema=Identifier(self.datastore.schema), events=Identifier(self.events_table_name)
+        )
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="rio_histories", row_factory=tuple_row) as curs,
+        ):
+            curs.itersize = 5000
+            curs.execute(statement, (stop, topic_prefix))
+            yield from histories(
+                StoredEvent(
+                    originator_id=row[0],
+                    originator_version=row[1],
+                    topic=row[2],
+                    state=bytes(row[3]),
+                )
+                for row in curs
+            )
 
     # --- reads and the migration, for rio.audit ---------------------------------------------
 

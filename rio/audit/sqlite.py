@@ -20,6 +20,7 @@ from eventsourcing.sqlite import (
 )
 
 from rio.audit.chain import Link, extend, refuse_unchained
+from rio.audit.histories import histories
 
 PAGE = 1000
 
@@ -65,6 +66,28 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         c.execute(f"SELECT * FROM {self.chain_table_name} ORDER BY notification_id DESC LIMIT 1")
         row = c.fetchone()
         return Link(row[0], row[1], row[2]) if row else None
+
+    # --- reads for rebuilding read models ---------------------------------------------------
+
+    def select_histories(self, stop: int, topic_prefix: str) -> Iterator[list[StoredEvent]]:
+        """Each aggregate's events up to notification `stop`, one aggregate at a time, in
+        version order: a read model can be rebuilt per aggregate, in one pass over the log."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} WHERE rowid <= ? AND topic >= ? AND topic < ? "
+                "ORDER BY originator_id, originator_version",
+                (stop, topic_prefix, topic_prefix + "\uffff"),
+            )
+            yield from histories(
+                StoredEvent(
+                    originator_id=self.convert_originator_id(row[0]),
+                    originator_version=row[1],
+                    topic=row[2],
+                    state=row[3],
+                )
+                for row in c.sqlite_cursor
+            )
 
     # --- reads and the migration, for rio.audit ---------------------------------------------
 

@@ -51,6 +51,25 @@ def rule_expression(as_at: date, policy: Policy) -> sa.ColumnElement[str]:
     )
 
 
+def summary(
+    model: ReadModel,
+    as_at: date,
+    known_at: datetime | None = None,
+    policy: Policy = DEFAULT_POLICY,
+) -> dict[str, int]:
+    """How many commitments each rule applies to as at `as_at`: the portfolio at a glance,
+    counted in the database (from a covering index when the question is about now)."""
+    model.refresh()
+    rule = rule_expression(as_at, policy).label("rule")
+    query = (
+        sa.select(rule, sa.func.count())
+        .where(*visible(commitment_versions, as_at, known_at))
+        .group_by(rule)
+    )
+    with model.engine.connect() as conn:
+        return {str(name): int(count) for name, count in conn.execute(query)}
+
+
 def portfolio(
     model: ReadModel,
     as_at: date,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import itertools
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from rio.aggregates.history import effective, valid_order
 from rio.aggregates.recommendation import Recommendation
 from rio.application import RIO
+from rio.locks import store_lock
 from rio.projections import codec
 from rio.projections.replay import Commitment, Fold, Programme, replace
 from rio.settings import get_settings
@@ -34,10 +36,13 @@ from rio.settings import get_settings
 log = structlog.get_logger("rio.projections")
 
 # Bump when what the tables mean changes: a read model with another definition is rebuilt.
-DEFINITION_VERSION = "programme/5"
+DEFINITION_VERSION = "programme/6"
 NAME = "programme"
+REBUILDING = "rebuilding:"  # prefixes the definition in the tracking row during a rebuild
+BULK_ROWS = 20_000  # rows a rebuild writes per transaction
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
+LAST = 2**62  # sorts after any phase or version in a valid-order key
 
 metadata = sa.MetaData()
 
@@ -90,6 +95,16 @@ commitment_versions = _bitemporal(
     sa.Column("last_update", sa.Date, nullable=False),
 )
 sa.Index("rio_rm_commitment_versions_owner", commitment_versions.c.owner)
+# Portfolio questions about what is known now read only this index, never the wide rows.
+_NOW_COLUMNS = ("valid_from", "valid_to", "withdrawn_on", "delivered_on", "baseline_latest")
+sa.Index(
+    "rio_rm_commitment_versions_now",
+    *(commitment_versions.c[name] for name in _NOW_COLUMNS),
+    commitment_versions.c.due_latest,
+    commitment_versions.c.last_update,
+    sqlite_where=commitment_versions.c.recorded_to.is_(None),
+    postgresql_where=commitment_versions.c.recorded_to.is_(None),
+)
 sa.Index(
     "rio_rm_commitment_versions_review", commitment_versions.c.review, commitment_versions.c.number
 )
@@ -187,7 +202,8 @@ class ReadModel:
     # --- lifecycle -------------------------------------------------------------------------
 
     def ensure_tables(self) -> None:
-        """Create the tables; rebuild them if their definition changed since they were made."""
+        """Create the tables; rebuild them if their definition changed since they were made
+        (or a rebuild was cut off): a read model is rebuilt from the log, never migrated."""
         if self._ready:
             return
         metadata.create_all(self._writer)
@@ -197,22 +213,94 @@ class ReadModel:
                 conn.execute(
                     tracking.insert().values(name=NAME, position=0, definition=definition())
                 )
+        self._ready = True
         if row is not None and row.definition != definition():
             log.warning("read_model_definition_changed", was=row.definition, now=definition())
-            self._drop_and_create()
-        self._ready = True
+            self._rebuild(only_if_stale=True)
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
-        """Drop the tables and apply the whole log again; returns the number of events applied."""
-        self._drop_and_create()
+        """Drop the tables and build them again from the whole log; returns the number of
+        events the tables now reflect that they did not before (the whole log)."""
+        metadata.create_all(self._writer)
         self._ready = True
-        return self.catch_up(progress)
+        return self._rebuild(progress)
 
-    def _drop_and_create(self) -> None:
+    def _rebuild(
+        self, progress: Callable[[int], None] | None = None, only_if_stale: bool = False
+    ) -> int:
+        """One process at a time: a second waits, then finds the tables current or rebuilds.
+
+        The log up to its head is read once, a recommendation at a time, and every version of
+        each row is inserted with its final recorded times; the tracking row says "rebuilding"
+        until the last chunk commits, so followers wait instead of applying events twice, and
+        a rebuild cut off part-way is started again by the next process to open the tables.
+        """
+        lock = store_lock(self.app.database_url, "read-model-rebuild")
+        while not lock.acquire():
+            log.info("read_model_rebuild_waiting")
+            time.sleep(0.5)
+        try:
+            if only_if_stale and self._tracked()[1] == definition():
+                return 0
+            started = time.perf_counter()
+            self._drop_and_create(REBUILDING + definition())
+            head = self.app.position()
+            applied = self._bulk(head, progress)
+            log.info(
+                "read_model_rebuilt",
+                events=head,
+                recommendation_events=applied,
+                seconds=round(time.perf_counter() - started, 3),
+            )
+        finally:
+            lock.release()
+        return head + self.catch_up(progress)
+
+    def _bulk(self, head: int, progress: Callable[[int], None] | None) -> int:
+        """Apply events 1..head to empty tables, one recommendation's history at a time."""
+        writer, applied, pending = _PageWriter(), 0, 0
+        indexes = [i for t in (recommendation_versions, commitment_versions) for i in t.indexes]
+        with self._writer.begin() as conn:  # indexes are built once at the end, not row by row
+            for index in indexes:
+                index.drop(conn)
+        for history in self.app.histories(head):
+            line = _Timeline([])
+            for event in history:
+                line.add(event)
+                self._write(writer, line, event)
+            applied += len(history)
+            pending += len(history)
+            if writer.rows >= BULK_ROWS:
+                with self._writer.begin() as conn:
+                    self._check_rebuilding(conn)
+                    writer.flush(conn)
+                writer = _PageWriter()
+                if progress is not None:
+                    progress(pending)
+                pending = 0
+        with self._writer.begin() as conn:
+            self._check_rebuilding(conn)
+            writer.flush(conn)
+            for index in indexes:
+                index.create(conn)
+            conn.execute(
+                tracking.update()
+                .where(tracking.c.name == NAME)
+                .values(position=head, definition=definition())
+            )
+        if progress is not None:
+            progress(pending + head - applied)
+        return applied
+
+    def _check_rebuilding(self, conn: Connection) -> None:
+        if self._tracked(conn)[1] != REBUILDING + definition():
+            raise RuntimeError("the read model was reset by another process during this rebuild")
+
+    def _drop_and_create(self, marker: str) -> None:
         metadata.drop_all(self._writer)
         metadata.create_all(self._writer)
         with self._writer.begin() as conn:
-            conn.execute(tracking.insert().values(name=NAME, position=0, definition=definition()))
+            conn.execute(tracking.insert().values(name=NAME, position=0, definition=marker))
         self._timelines.clear()
 
     def status(self) -> Status:
@@ -223,15 +311,21 @@ class ReadModel:
 
     # --- following the log -----------------------------------------------------------------
 
-    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
-        """Apply every event recorded since the tracked position, a page per transaction."""
+    def catch_up(
+        self, progress: Callable[[int], None] | None = None, pages: int | None = None
+    ) -> int:
+        """Apply every event recorded since the tracked position (or at most `pages` pages),
+        a page per transaction."""
         self.ensure_tables()
         applied = 0
-        while True:
+        while pages is None or pages > 0:
             # Read before taking the write lock: on SQLite, waiting for the event store's
             # connections while holding the lock can deadlock with writers waiting for it.
-            with self.engine.connect() as conn:
-                position = self._position(conn, lock=False)
+            position, current = self._tracked()
+            if current != definition():
+                # Another process is rebuilding (or was cut off doing so): wait for it, or
+                # rebuild here, rather than apply events to tables it is filling.
+                return applied + self._rebuild(progress, only_if_stale=True)
             page = self.app.recorder.select_notifications(start=position + 1, limit=self.page)
             if not page:
                 return applied
@@ -240,8 +334,8 @@ class ReadModel:
             self._prefetch(events)
             try:
                 with self._writer.begin() as conn:
-                    if self._position(conn) != position:
-                        continue  # another projector applied this page first
+                    if self._tracked(conn) != (position, definition()):
+                        continue  # another projector applied this page first, or a rebuild began
                     self._apply_page(conn, events)
                     conn.execute(
                         tracking.update()
@@ -252,8 +346,11 @@ class ReadModel:
                 self._timelines.clear()  # they may be ahead of what was committed
                 raise
             applied += len(page)
+            if pages is not None:
+                pages -= 1
             if progress is not None:
                 progress(len(page))
+        return applied
 
     def _prefetch(self, events: list[Recommendation.Event]) -> None:
         """Load the histories this page needs that the cache lacks, outside any transaction."""
@@ -283,21 +380,31 @@ class ReadModel:
                 if stopped():
                     return
 
-    def _position(self, conn: Connection, lock: bool = True) -> int:
-        query = sa.select(tracking.c.position).where(tracking.c.name == NAME)
-        if lock and conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        return int(conn.execute(query).scalar_one())
+    def _tracked(self, conn: Connection | None = None) -> tuple[int, str]:
+        """(position, definition) from the tracking row; locked when read in a write."""
+        query = sa.select(tracking.c.position, tracking.c.definition).where(tracking.c.name == NAME)
+        if conn is None:
+            with self.engine.connect() as reading:
+                row = reading.execute(query).one()
+        else:
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()
+            row = conn.execute(query).one()
+        return int(row.position), str(row.definition)
 
     def _apply_page(self, conn: Connection, events: list[Recommendation.Event]) -> None:
-        writer = _PageWriter(conn, {str(e.originator_id) for e in events})
+        writer = _PageWriter()
+        writer.load(conn, {str(e.originator_id) for e in events})
         for event in events:
-            line = self._timeline(event)
-            recorded = micros(event.timestamp)
-            rec_id = str(event.originator_id)
-            writer.replace(recommendation_versions, rec_id, line.recommendation_spans(), recorded)
-            writer.replace(commitment_versions, rec_id, line.commitment_spans(), recorded)
-        writer.flush()
+            self._write(writer, self._timeline(event), event)
+        writer.flush(conn)
+
+    @staticmethod
+    def _write(writer: _PageWriter, line: _Timeline, event: Recommendation.Event) -> None:
+        recorded = micros(event.timestamp)
+        rec_id = str(event.originator_id)
+        writer.replace(recommendation_versions, rec_id, line.recommendation_spans(), recorded)
+        writer.replace(commitment_versions, rec_id, line.commitment_spans(), recorded)
 
     def _timeline(self, event: Recommendation.Event) -> _Timeline:
         """The recommendation's timeline with this event added, from the cache or the store."""
@@ -406,6 +513,7 @@ class _Timeline:
         self.facts: list[Recommendation.Event] = []
         self.keys: list[tuple[date, int, int]] = []
         self.days: list[tuple[date, str, tuple[_DayCommitment, ...]]] = []
+        self.dates: list[date] = []  # each day's date, for bisecting
         self.folds: list[Fold] = []  # the fold at the end of each day
         self._refold_from(0, effective(self.history))
 
@@ -421,20 +529,22 @@ class _Timeline:
             return
         key = valid_order(event)
         at = bisect.bisect_left(self.keys, key)
-        facts = [*self.facts[:at], event, *self.facts[at:]]
-        first_day = bisect.bisect_left([day for day, _, _ in self.days], event.occurred)
-        self._refold_from(first_day, facts)
+        self.facts.insert(at, event)
+        self.keys.insert(at, key)
+        self._refold_from(bisect.bisect_left(self.dates, event.occurred))
 
-    def _refold_from(self, first_day: int, facts: list[Recommendation.Event]) -> None:
-        """Keep days before `first_day`; fold the facts of the rest again."""
+    def _refold_from(self, first_day: int, facts: list[Recommendation.Event] | None = None) -> None:
+        """Keep days before `first_day`; fold the facts of the rest (or all of `facts`) again."""
+        if facts is not None:
+            self.facts = facts
+            self.keys = [valid_order(f) for f in facts]
         del self.days[first_day:]
         del self.folds[first_day:]
+        del self.dates[first_day:]
         folding = self.folds[-1].copy() if self.folds else Fold()
-        resume = self.days[-1][0] if self.days else None
+        start = bisect.bisect_right(self.keys, (self.dates[-1], LAST, LAST)) if self.dates else 0
         open_day = False  # whether `folding` holds a day not yet in self.days
-        for fact in facts:
-            if resume is not None and fact.occurred <= resume:
-                continue
+        for fact in itertools.islice(self.facts, start, None):
             if open_day and fact.occurred != folding.day:
                 self.days.append(self._day(folding))
                 self.folds.append(folding.copy())
@@ -443,12 +553,11 @@ class _Timeline:
         if open_day:
             self.days.append(self._day(folding))
             self.folds.append(folding)
-        self.facts = facts
-        self.keys = [valid_order(f) for f in facts]
 
     def _day(self, fold: Fold) -> tuple[date, str, tuple[_DayCommitment, ...]]:
         state = fold.snapshot()
         assert fold.day is not None
+        self.dates.append(fold.day)
         commitments = tuple(
             (c.commitment, ordinal, self._encode(c), state.owner_of(c))
             for ordinal, c in enumerate(state.commitments)
@@ -523,11 +632,14 @@ def _commitment_columns(c: Commitment) -> tuple[tuple[str, Any], ...]:
 class _PageWriter:
     """Applies a page of events' row changes in memory, then writes them in a few statements."""
 
-    def __init__(self, conn: Connection, rec_ids: set[str]) -> None:
-        self.conn = conn
+    def __init__(self) -> None:
         self.open: dict[tuple[str, str], dict[tuple[Any, ...], int | dict[str, Any]]] = {}
         self.retire: dict[str, list[dict[str, int]]] = {}
         self.insert: dict[str, list[dict[str, Any]]] = {}
+        self.rows = 0
+
+    def load(self, conn: Connection, rec_ids: set[str]) -> None:
+        """Start from the rows of these recommendations that are open (still known)."""
         for table in (recommendation_versions, commitment_versions):
             for rec_id in rec_ids:
                 self.open[(table.name, rec_id)] = {}
@@ -551,7 +663,7 @@ class _PageWriter:
 
     def replace(self, table: sa.Table, rec_id: str, spans: list[_Span], recorded: int) -> None:
         """Retire the open rows that no longer hold and open the new ones, from `recorded`."""
-        current = self.open[(table.name, rec_id)]
+        current = self.open.setdefault((table.name, rec_id), {})
         wanted = {s.key: s for s in spans}
         for key in [k for k in current if k not in wanted]:
             row = current.pop(key)
@@ -573,12 +685,13 @@ class _PageWriter:
             }
             current[key] = row
             self.insert.setdefault(table.name, []).append(row)
+            self.rows += 1
 
-    def flush(self) -> None:
+    def flush(self, conn: Connection) -> None:
         for table in (recommendation_versions, commitment_versions):
             retired = self.retire.get(table.name)
             if retired:
-                self.conn.execute(
+                conn.execute(
                     table.update()
                     .where(table.c.row_id == sa.bindparam("rid"))
                     .values(recorded_to=sa.bindparam("rto")),
@@ -586,4 +699,32 @@ class _PageWriter:
                 )
             new = self.insert.get(table.name)
             if new:
-                self.conn.execute(table.insert(), new)
+                insert_rows(conn, table, new)
+
+
+def insert_rows(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Many rows at once through the driver: COPY on PostgreSQL, executemany on SQLite.
+
+    SQLAlchemy's per-row parameter processing cost more than SQLite's own insert did.
+    """
+    columns = [c.name for c in table.columns if c.name != "row_id"]
+    names = ", ".join(columns)
+    if conn.dialect.name == "postgresql":
+        schema = (conn.get_execution_options().get("schema_translate_map") or {}).get(None)
+        target = f'"{schema}".{table.name}' if schema else table.name
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+        return
+    dates = {c.name for c in table.columns if isinstance(c.type, sa.Date)}
+    conn.exec_driver_sql(
+        f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})",
+        [
+            tuple(
+                row[c].isoformat() if c in dates and row[c] is not None else row[c] for c in columns
+            )
+            for row in rows
+        ],
+    )

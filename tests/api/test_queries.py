@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from datetime import UTC, datetime, timedelta
 
 import openpyxl
@@ -195,3 +196,20 @@ def test_unknown_routes_and_methods_are_problems(sqlite_api: Api) -> None:
     wrong = sqlite_api.client.delete("/status", headers=sqlite_api.as_("auditor"))
     assert wrong.status_code == 405
     assert wrong.headers["content-type"] == "application/problem+json"
+
+
+def test_the_read_model_follows_commands_without_a_query_asking(api: Api) -> None:
+    """Commands answer before the read model has their events; a follower thread applies
+    them soon after, and a query in between still catches up and sees its own write."""
+    path = committed(api)
+    services = api.app.state.services
+    deadline = time.monotonic() + 30
+    while services.read_model.status().lag and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert services.read_model.status().lag == 0, "the follower brought the read model up to date"
+    slipped = api.post(
+        f"{path}/commitments/induction/revisions", cited("2024-03-01", due="Spring 2025")
+    )
+    assert slipped.status_code == 201
+    now = api.get(path, as_at="2024-06-01").json()  # asked at once: no waiting for the thread
+    assert now["commitments"][0]["due"]["text"] == "Spring 2025"

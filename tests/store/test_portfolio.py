@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rio.aggregates.recommendation import Recommendation
-from rio.projections.portfolio import portfolio
+from rio.projections.portfolio import portfolio, summary
 from rio.projections.read_model import ReadModel
 from rio.projections.replay import replay
 from rio.rag import Policy, rate_commitment
@@ -31,6 +32,7 @@ def test_sql_ratings_match_the_policy_for_every_commitment(
         model = ReadModel(rio)
         try:
             rows = portfolio(model, as_at, known_at, policy)
+            counts = summary(model, as_at, known_at, policy)
         finally:
             model.close()
     expected = [
@@ -45,3 +47,4 @@ def test_sql_ratings_match_the_policy_for_every_commitment(
         for c in rec.commitments
     ]
     assert [(r.review, r.number, r.commitment, r.owner, r.rule) for r in rows] == expected
+    assert counts == Counter(rule for *_, rule in expected), "the counts the board shows"

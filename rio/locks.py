@@ -1,9 +1,10 @@
-"""The scheduler lock: at most one process per store runs the scheduler.
+"""Store-wide locks: at most one process per store does a given job at a time.
 
-APScheduler 3 must not share a job store between two running schedulers, so a process
-starts one only while it holds this lock: a PostgreSQL advisory lock on a connection kept
-open for the scheduler's life, or, on SQLite, an exclusive `flock` on a file beside the
-database. Either is released by the operating system or the server if the process dies.
+APScheduler 3 must not share a job store between two running schedulers, and two read-model
+rebuilds must not interleave, so a process does either only while it holds a lock: a
+PostgreSQL advisory lock on a connection kept open while held, or, on SQLite, an exclusive
+`flock` on a file beside the database. Either is released by the operating system or the
+server if the process dies, so a lock that is free means nobody is doing the job.
 """
 
 from __future__ import annotations
@@ -17,17 +18,21 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 from rio.store import event_store_env
 
 
-class SchedulerLock(Protocol):
+class StoreLock(Protocol):
     def acquire(self) -> bool: ...
     def held(self) -> bool: ...
     def release(self) -> None: ...
 
 
-def scheduler_lock(database_url: str) -> SchedulerLock:
+def store_lock(database_url: str, purpose: str) -> StoreLock:
     env = event_store_env(database_url)
     if "SQLITE_DBNAME" in env:
-        return FileLock(env["SQLITE_DBNAME"] + ".scheduler-lock")
-    return AdvisoryLock(database_url)
+        return FileLock(f"{env['SQLITE_DBNAME']}.{purpose}-lock")
+    return AdvisoryLock(database_url, purpose)
+
+
+def scheduler_lock(database_url: str) -> StoreLock:
+    return store_lock(database_url, "scheduler")
 
 
 class FileLock:
@@ -64,11 +69,11 @@ class FileLock:
 class AdvisoryLock:
     """`pg_try_advisory_lock` on a key derived from the database and schema of the store."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, purpose: str = "scheduler") -> None:
         parts = urlsplit(database_url)
         schema = parse_qs(parts.query).get("schema", ["public"])[0]
         self.conninfo = urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
-        name = f"rio-scheduler:{parts.path.lstrip('/')}:{schema}"
+        name = f"rio-{purpose}:{parts.path.lstrip('/')}:{schema}"
         self.key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
         self._conn: Any = None
 
