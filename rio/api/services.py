@@ -42,10 +42,10 @@ class Services:
         self.keys = Keys(self.rio)
         self.idempotency = IdempotencyStore(self.engine, settings.api_idempotency_pending_seconds)
         self.limiter = RateLimiter(settings.api_rate_per_minute, settings.api_rate_burst)
-        # SQLite takes one writer at a time. Writing one at a time in this process as well
-        # keeps a read-model catch-up (which holds the write lock while it reads events)
-        # from waiting on a connection that a writer, waiting on that lock, holds.
+        # SQLite takes one writer at a time: commands here queue on this lock rather than
+        # on SQLite's busy timeout, one pooled connection each.
         self._write_lock = threading.RLock()
+        self._catch_up_lock = threading.Lock()
         self._serial_writes = self.engine.dialect.name == "sqlite"
         self.read_model.ensure_tables()
         self._recorded = threading.Event()
@@ -91,9 +91,11 @@ class Services:
             yield
 
     def catch_up(self, pages: int | None = None) -> int:
-        """Apply what was recorded since the read model's position: one thread at a time here;
-        other processes are serialised by the read model's own transaction."""
-        with self._write_lock:
+        """Apply what was recorded since the read model's position: one thread at a time here
+        (they share the timelines in memory); other processes are serialised by the read
+        model's own transaction. Commands go on meanwhile: a catch-up holds SQLite's write
+        lock only while it writes rows it has already worked out."""
+        with self._catch_up_lock:
             return self.read_model.catch_up(pages=pages)
 
     def programme(

@@ -319,8 +319,9 @@ class ReadModel:
         self.ensure_tables()
         applied = 0
         while pages is None or pages > 0:
-            # Read before taking the write lock: on SQLite, waiting for the event store's
-            # connections while holding the lock can deadlock with writers waiting for it.
+            # Everything is read and worked out before the write lock is taken: on SQLite,
+            # reading the event store while holding it could deadlock with writers waiting
+            # for it, and commands wait for nothing longer than the rows being written.
             position, current = self._tracked()
             if current != definition():
                 # Another process is rebuilding (or was cut off doing so): wait for it, or
@@ -333,10 +334,14 @@ class ReadModel:
             events = [e for e in decoded if isinstance(e, Recommendation.Event)]
             self._prefetch(events)
             try:
+                writer = self._prepare(events)
                 with self._writer.begin() as conn:
                     if self._tracked(conn) != (position, definition()):
-                        continue  # another projector applied this page first, or a rebuild began
-                    self._apply_page(conn, events)
+                        # Another projector applied this page first, or a rebuild began: the
+                        # open rows read above may be stale, and so are the timelines.
+                        self._timelines.clear()
+                        continue
+                    writer.flush(conn)
                     conn.execute(
                         tracking.update()
                         .where(tracking.c.name == NAME)
@@ -392,12 +397,15 @@ class ReadModel:
             row = conn.execute(query).one()
         return int(row.position), str(row.definition)
 
-    def _apply_page(self, conn: Connection, events: list[Recommendation.Event]) -> None:
+    def _prepare(self, events: list[Recommendation.Event]) -> _PageWriter:
+        """The page's row changes, against the open rows as of the position just read (only
+        a projector that moves the position changes them; the caller re-checks it)."""
         writer = _PageWriter()
-        writer.load(conn, {str(e.originator_id) for e in events})
+        with self.engine.connect() as conn:
+            writer.load(conn, {str(e.originator_id) for e in events})
         for event in events:
             self._write(writer, self._timeline(event), event)
-        writer.flush(conn)
+        return writer
 
     @staticmethod
     def _write(writer: _PageWriter, line: _Timeline, event: Recommendation.Event) -> None:
