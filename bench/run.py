@@ -54,7 +54,11 @@ def _measured(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
     except Exception as error:  # only picklable errors cross back to the parent
         raise RuntimeError(f"{fn.__name__}: {error!r}") from None
     result["seconds"] = time.perf_counter() - started
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = max(  # a rebuild's worker processes count too
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    result["peak_mb"] = peak / 1024
     return result
 
 

@@ -161,12 +161,14 @@ class RIO(Application[UUID]):
                 return
             start = page[-1].id + 1
 
-    def histories(self, stop: int) -> Iterator[list[Recommendation.Event]]:
+    def histories(
+        self, stop: int, low: UUID | None = None, high: UUID | None = None
+    ) -> Iterator[list[Recommendation.Event]]:
         """Each recommendation's events up to notification `stop`, one recommendation at a
-        time: a single ordered pass over the log, for rebuilding read models."""
+        time (those with low <= id < high): one ordered pass, for rebuilding read models."""
         recorder = self.recorder
         assert isinstance(recorder, HistoryRecorder), recorder
-        for stored in recorder.select_histories(stop, Recommendation.TOPIC + "."):
+        for stored in recorder.select_histories(stop, Recommendation.TOPIC + ".", low, high):
             yield [self.mapper.to_domain_event(s) for s in stored]  # type: ignore[misc]
 
     def position(self) -> int:

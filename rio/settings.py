@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     stale_after_days: int = 180
     projection_page: int = 500  # events per read-model transaction
+    # processes a large rebuild is split across; 0: a core each (up to 4) on PostgreSQL, 1 on SQLite
+    rebuild_workers: int = 0
     # HTTP API (rio serve)
     api_host: str = "127.0.0.1"
     api_port: int = 8000

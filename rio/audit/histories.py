@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from typing import Protocol, runtime_checkable
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
@@ -12,7 +13,9 @@ from eventsourcing.persistence import StoredEvent
 class HistoryRecorder(Protocol):
     """RIO's recorders (rio.audit.sqlite, rio.audit.postgres) read whole histories in one pass."""
 
-    def select_histories(self, stop: int, topic_prefix: str) -> Iterator[list[StoredEvent]]: ...
+    def select_histories(
+        self, stop: int, topic_prefix: str, low: UUID | None = None, high: UUID | None = None
+    ) -> Iterator[list[StoredEvent]]: ...
 
 
 def histories(events: Iterable[StoredEvent]) -> Iterator[list[StoredEvent]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import (
@@ -192,12 +193,16 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
 
     # --- reads for rebuilding read models ---------------------------------------------------
 
-    def select_histories(self, stop: int, topic_prefix: str) -> Iterator[list[StoredEvent]]:
-        """Each aggregate's events up to notification `stop`, one aggregate at a time, in
-        version order, streamed through a server-side cursor so memory stays flat."""
+    def select_histories(
+        self, stop: int, topic_prefix: str, low: UUID | None = None, high: UUID | None = None
+    ) -> Iterator[list[StoredEvent]]:
+        """Each aggregate's events up to notification `stop` (those with low <= id < high),
+        one aggregate at a time, in version order, streamed through a server-side cursor so
+        memory stays flat."""
         statement = SQL(
             "SELECT originator_id, originator_version, topic, state FROM {schema}.{events} "
             "WHERE notification_id <= %s AND starts_with(topic, %s) "
+            "AND originator_id >= %s AND (%s::uuid IS NULL OR originator_id < %s) "
             "ORDER BY originator_id, originator_version"
         ).format(
             schema=Identifier(self.datastore.schema), events=Identifier(self.events_table_name)
@@ -208,7 +213,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             conn.cursor(name="rio_histories", row_factory=tuple_row) as curs,
         ):
             curs.itersize = 5000
-            curs.execute(statement, (stop, topic_prefix))
+            curs.execute(statement, (stop, topic_prefix, low or UUID(int=0), high, high))
             yield from histories(
                 StoredEvent(
                     originator_id=row[0],

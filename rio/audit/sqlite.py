@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.sqlite import (
@@ -69,15 +70,25 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 
     # --- reads for rebuilding read models ---------------------------------------------------
 
-    def select_histories(self, stop: int, topic_prefix: str) -> Iterator[list[StoredEvent]]:
-        """Each aggregate's events up to notification `stop`, one aggregate at a time, in
-        version order: a read model can be rebuilt per aggregate, in one pass over the log."""
+    def select_histories(
+        self, stop: int, topic_prefix: str, low: UUID | None = None, high: UUID | None = None
+    ) -> Iterator[list[StoredEvent]]:
+        """Each aggregate's events up to notification `stop` (those with low <= id < high),
+        one aggregate at a time, in version order: a read model can be rebuilt per
+        aggregate, in one pass over the log."""
         with self.datastore.transaction(commit=False) as c:
             c.execute(
                 f"SELECT originator_id, originator_version, topic, state "
                 f"FROM {self.events_table_name} WHERE rowid <= ? AND topic >= ? AND topic < ? "
+                "AND originator_id >= ? AND originator_id < ? "
                 "ORDER BY originator_id, originator_version",
-                (stop, topic_prefix, topic_prefix + "\uffff"),
+                (
+                    stop,
+                    topic_prefix,
+                    topic_prefix + "\uffff",
+                    low.hex if low else "",
+                    high.hex if high else "g",  # above every hex digit
+                ),
             )
             yield from histories(
                 StoredEvent(

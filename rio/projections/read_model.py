@@ -12,9 +12,12 @@ from __future__ import annotations
 import bisect
 import hashlib
 import itertools
+import multiprocessing
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -40,6 +43,7 @@ DEFINITION_VERSION = "programme/6"
 NAME = "programme"
 REBUILDING = "rebuilding:"  # prefixes the definition in the tracking row during a rebuild
 BULK_ROWS = 20_000  # rows a rebuild writes per transaction
+PARALLEL_FROM = 50_000  # events from which a rebuild is split across processes
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 LAST = 2**62  # sorts after any phase or version in a valid-order key
@@ -191,8 +195,15 @@ class ReadModel:
 
     CACHE = 1000  # recommendations whose timelines stay in memory between events
 
-    def __init__(self, app: RIO, engine: Engine | None = None, page: int | None = None) -> None:
+    def __init__(
+        self,
+        app: RIO,
+        engine: Engine | None = None,
+        page: int | None = None,
+        workers: int | None = None,
+    ) -> None:
         self.app = app
+        self.workers = workers or get_settings().rebuild_workers  # 0: one per core, up to 4
         self.engine = engine or make_engine(app.database_url)
         self._writer = self.engine.execution_options(rio_write=True)
         self.page = page or get_settings().projection_page
@@ -257,30 +268,32 @@ class ReadModel:
         return head + self.catch_up(progress)
 
     def _bulk(self, head: int, progress: Callable[[int], None] | None) -> int:
-        """Apply events 1..head to empty tables, one recommendation's history at a time."""
-        writer, applied, pending = _PageWriter(), 0, 0
+        """Apply events 1..head to empty tables, one recommendation's history at a time,
+        split by recommendation id across worker processes when the log is large."""
         indexes = [i for t in (recommendation_versions, commitment_versions) for i in t.indexes]
         with self._writer.begin() as conn:  # indexes are built once at the end, not row by row
             for index in indexes:
                 index.drop(conn)
-        for history in self.app.histories(head):
-            line = _Timeline([])
-            for event in history:
-                line.add(event)
-                self._write(writer, line, event)
-            applied += len(history)
-            pending += len(history)
-            if writer.rows >= BULK_ROWS:
-                with self._writer.begin() as conn:
-                    self._check_rebuilding(conn)
-                    writer.flush(conn)
-                writer = _PageWriter()
-                if progress is not None:
-                    progress(pending)
-                pending = 0
+        workers = self.workers or self._default_workers(head)
+        if workers == 1:
+            applied = self.bulk_range(head, None, None, progress)
+        else:
+            bounds = [UUID(int=i * 2**128 // workers) for i in range(1, workers)]
+            ranges = list(zip([None, *bounds], [*bounds, None], strict=True))
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                futures = [
+                    pool.submit(_bulk_range, self.app.database_url, head, low, high)
+                    for low, high in ranges
+                ]
+                applied = 0
+                for future in as_completed(futures):
+                    done = future.result()
+                    applied += done
+                    if progress is not None:
+                        progress(done)
         with self._writer.begin() as conn:
             self._check_rebuilding(conn)
-            writer.flush(conn)
             for index in indexes:
                 index.create(conn)
             conn.execute(
@@ -289,8 +302,47 @@ class ReadModel:
                 .values(position=head, definition=definition())
             )
         if progress is not None:
-            progress(pending + head - applied)
+            progress(head - applied)
         return applied
+
+    def _default_workers(self, head: int) -> int:
+        """PostgreSQL takes writers in parallel; SQLite's one writer made two workers slower
+        than one (bench/RESULTS.md), so it rebuilds in one process."""
+        if head < PARALLEL_FROM or self.engine.dialect.name != "postgresql":
+            return 1
+        return min(os.cpu_count() or 1, 4)
+
+    def bulk_range(
+        self,
+        head: int,
+        low: UUID | None,
+        high: UUID | None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Rows for the recommendations with low <= id < high, in chunks of BULK_ROWS."""
+        writer, applied, pending = _PageWriter(), 0, 0
+        for history in self.app.histories(head, low, high):
+            line = _Timeline([])
+            for event in history:
+                line.add(event)
+                self._write(writer, line, event)
+            applied += len(history)
+            pending += len(history)
+            if writer.rows >= BULK_ROWS:
+                self._flush_rebuilt(writer)
+                writer = _PageWriter()
+                if progress is not None:
+                    progress(pending)
+                pending = 0
+        self._flush_rebuilt(writer)
+        if progress is not None:
+            progress(pending)
+        return applied
+
+    def _flush_rebuilt(self, writer: _PageWriter) -> None:
+        with self._writer.begin() as conn:
+            self._check_rebuilding(conn)
+            writer.flush(conn)
 
     def _check_rebuilding(self, conn: Connection) -> None:
         if self._tracked(conn)[1] != REBUILDING + definition():
@@ -488,6 +540,16 @@ class ReadModel:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _bulk_range(database_url: str, head: int, low: UUID | None, high: UUID | None) -> int:
+    """One rebuild worker: its own store connections, its share of the recommendations."""
+    model = ReadModel(RIO(database_url), workers=1)
+    try:
+        return model.bulk_range(head, low, high)
+    finally:
+        model.close()
+        model.app.close()
 
 
 def visible(table: sa.Table, as_at: date, known_at: datetime | None) -> list[Any]:

@@ -139,14 +139,15 @@ def load_portfolio(rio: RIO, recommendations: int, notes: int) -> int:
     return rio.position()
 
 
-def test_rebuilding_from_scratch_gives_the_same_tables(rio: RIO) -> None:
+@pytest.mark.parametrize("workers", [1, 3])
+def test_rebuilding_from_scratch_gives_the_same_tables(rio: RIO, workers: int) -> None:
     load_portfolio(rio, 20, 3)
-    incremental = ReadModel(rio, page=7)
+    incremental = ReadModel(rio, page=7, workers=workers)
     incremental.catch_up()
     before = rows(incremental)
     assert before, "the portfolio produced read-model rows"
     assert incremental.rebuild() == rio.position()
-    assert rows(incremental) == before
+    assert rows(incremental) == before, f"rebuilt by {workers} process(es)"
     incremental.close()
 
 
