@@ -19,6 +19,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
@@ -42,9 +43,10 @@ SPREAD = 10  # recommendations each API client writes to, in turn
 
 def _in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
     """Run `fn` in a fresh child; add its wall time and peak memory (MB) to its result."""
+    # Not a multiprocessing.Pool: its daemonic workers may not start a rebuild's workers.
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(1) as pool:
-        return pool.apply(_measured, (fn, *args))
+    with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        return pool.submit(_measured, fn, *args).result()
 
 
 def _measured(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
