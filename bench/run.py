@@ -329,6 +329,13 @@ def _store(kind: str, folder: str) -> tuple[str, Callable[[], None]]:
     return f"{POSTGRES}?schema={schema}", drop
 
 
+def _append(results: Path | None, lines: list[str]) -> None:
+    """Append to the results file at once, so a long run keeps what it has measured."""
+    if results is not None:
+        with results.open("a", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", default="10000")
@@ -348,9 +355,7 @@ def main() -> None:
         "|---|---|---|---|---|---|",
     ]
     print("\n".join(lines), flush=True)
-    if args.results:  # written as each store finishes, so a long run keeps what it measured
-        with args.results.open("a", encoding="utf-8") as out:
-            out.write("\n" + "\n".join(lines) + "\n")
+    _append(args.results, ["", *lines])  # then each store's rows as it finishes
     with tempfile.TemporaryDirectory() as folder:
         for size in (int(s) for s in args.events.split(",")):
             for kind in args.stores.split(","):
@@ -360,9 +365,7 @@ def main() -> None:
                 finally:
                     drop()
                 print("\n".join(rows), flush=True)
-                if args.results:
-                    with args.results.open("a", encoding="utf-8") as out:
-                        out.write("\n".join(rows) + "\n")
+                _append(args.results, rows)
 
 
 if __name__ == "__main__":

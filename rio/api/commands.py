@@ -76,7 +76,7 @@ class Commands:
             self._release()
             raise
         fields["version"] = version
-        self._catch_up()
+        self.services.recorded()
         stored = self.services.rio.recorder.select_events(
             target.id, gt=version - 1, lte=version, limit=1
         )
@@ -109,7 +109,7 @@ class Commands:
         except BaseException:
             self._release()
             raise
-        self._catch_up()
+        self.services.recorded()
         self._complete(answer)
         return self._respond(answer)
 
@@ -169,9 +169,6 @@ class Commands:
             self.services.idempotency.complete(self.principal.key_id, self.key, answer)
         except Exception as error:  # recorded already: answer, and let a retry find it pending
             log.warning("idempotency_record_failed", error=f"{type(error).__name__}: {error}")
-
-    def _catch_up(self) -> None:
-        self.services.recorded()
 
     @staticmethod
     def _respond(answer: Stored, replayed: bool = False) -> JSONResponse:

@@ -75,7 +75,8 @@ class Services:
             time.sleep(self.FOLLOW_DELAY)  # let a burst of commands share one catch-up
             self._recorded.clear()
             try:
-                # A page at a time, so commands waiting on SQLite's one writer go in between.
+                # A page at a time: SQLite's write lock is held briefly, and a query's own
+                # catch-up (same lock here) goes in between.
                 while not self._closing and self.catch_up(pages=1):
                     pass
             except Exception as error:  # recorded already; the next query catches up

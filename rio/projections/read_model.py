@@ -203,7 +203,7 @@ class ReadModel:
         workers: int | None = None,
     ) -> None:
         self.app = app
-        self.workers = workers or get_settings().rebuild_workers  # 0: one per core, up to 4
+        self.workers = workers or get_settings().rebuild_workers  # 0: see _default_workers
         self.engine = engine or make_engine(app.database_url)
         self._writer = self.engine.execution_options(rio_write=True)
         self.page = page or get_settings().projection_page
@@ -232,7 +232,6 @@ class ReadModel:
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Drop the tables and build them again from the whole log; returns the number of
         events the tables now reflect that they did not before (the whole log)."""
-        metadata.create_all(self._writer)
         self._ready = True
         return self._rebuild(progress)
 
@@ -624,18 +623,22 @@ class _Timeline:
         open_day = False  # whether `folding` holds a day not yet in self.days
         for fact in itertools.islice(self.facts, start, None):
             if open_day and fact.occurred != folding.day:
-                self.days.append(self._day(folding))
-                self.folds.append(folding.copy())
+                self._keep(folding.copy())
             folding.apply(fact)
             open_day = True
         if open_day:
-            self.days.append(self._day(folding))
-            self.folds.append(folding)
+            self._keep(folding)
+
+    def _keep(self, fold: Fold) -> None:
+        """Close the day `fold` ends: its rows' encoded state, its date and the fold itself."""
+        day = self._day(fold)
+        self.days.append(day)
+        self.dates.append(day[0])
+        self.folds.append(fold)
 
     def _day(self, fold: Fold) -> tuple[date, str, tuple[_DayCommitment, ...]]:
         state = fold.snapshot()
         assert fold.day is not None
-        self.dates.append(fold.day)
         commitments = tuple(
             (c.commitment, ordinal, self._encode(c), state.owner_of(c))
             for ordinal, c in enumerate(state.commitments)
