@@ -27,9 +27,9 @@ from pathlib import Path
 from eventsourcing.domain import DomainEventProtocol
 
 from rio.aggregates.recommendation import Recommendation
-from rio.aggregates.values import Source
-from rio.application import RIO
+from rio.application.service import RIO
 from rio.audit.verification import verify
+from rio.domain.values import Source
 from rio.logging import configure
 
 POSTGRES_URL = os.environ.get("RIO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -12,11 +12,11 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from rio import clock
-from rio.aggregates.errors import DomainError
 from rio.aggregates.recommendation import Recommendation
-from rio.aggregates.values import Source
-from rio.application import RIO
+from rio.application.service import RIO
+from rio.domain import clock
+from rio.domain.errors import DomainError
+from rio.domain.values import Source
 
 PHRASES = ("April 2024", "by March 2024", "Spring 2025", "summer 2025", "2024/25", "2025/26")
 LATER = ("later in 2025", "Spring 2026", "2026/27", "autumn/winter 2025/26", "summer 2026")

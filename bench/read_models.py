@@ -19,11 +19,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.portfolio import load
-from rio.application import RIO
+from rio.application.service import RIO
+from rio.domain.rag import rate_commitment
+from rio.domain.replay import replay
 from rio.projections.portfolio import portfolio
 from rio.projections.read_model import ReadModel
-from rio.projections.replay import replay
-from rio.rag import rate_commitment
 
 
 def timed(fn, *args):  # type: ignore[no-untyped-def]

@@ -31,11 +31,11 @@ from collections import Counter
 
 from bench.portfolio import load
 from rio.aggregates.recommendation import recommendation_id
-from rio.application import RIO
+from rio.application.service import RIO
+from rio.domain.rag import rate_commitment
+from rio.domain.replay import replay
 from rio.projections.portfolio import portfolio, summary
 from rio.projections.read_model import ReadModel
-from rio.projections.replay import replay
-from rio.rag import rate_commitment
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 SPREAD = 10  # recommendations each API client writes to, in turn
@@ -197,7 +197,7 @@ def api_writes(url: str, clients: int, per_client: int) -> dict[str, Any]:
 
     import httpx
 
-    from rio.keys import Keys
+    from rio.application.keys import Keys
 
     rio = RIO(url)
     key, _ = Keys(rio).create(name="bench", role="secretariat", granted_by="bench")

@@ -13,9 +13,9 @@ from typing import Annotated, Any, ClassVar, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from rio.aggregates.errors import DomainError
-from rio.aggregates.values import Source
-from rio.batch import Command, RecommendationBatch
+from rio.application.batch import Command, RecommendationBatch
+from rio.domain.errors import DomainError
+from rio.domain.values import Source
 
 FORMAT = "rio-scenario/1"
 

@@ -16,8 +16,8 @@ from typing import Any, cast
 
 from aiosmtpd.controller import Controller
 
-from rio.application import RIO
-from rio.batch import BatchResult
+from rio.application.batch import BatchResult
+from rio.application.service import RIO
 from rio.scenario import batches, read
 from tests.conftest import MESSENGER
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rio.application import RIO
+from rio.application.service import RIO
 
 POSTGRES_URL = os.environ.get("RIO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parents[1]

@@ -1,6 +1,6 @@
 """Alerts and alert runs: what RIO told whom, recorded before it was sent and after.
 
-An `Alert`'s id is deterministic (see `rio.alerts.policy.alert_id`), so a re-run or a second
+An `Alert`'s id is deterministic (see `rio.domain.alert_policy.alert_id`), so a re-run or a second
 process that would raise the same alert collides with the first on the store's optimistic
 concurrency and finds it already raised. A send is claimed by an event (`SendStarted`)
 before the mail server is spoken to, so two processes cannot both send it; its outcome
@@ -21,10 +21,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from rio import clock
-from rio.aggregates.errors import DomainError
-from rio.aggregates.values import Source
-from rio.due_window import DueWindow
+from rio.domain import clock
+from rio.domain.due_window import DueWindow
+from rio.domain.errors import DomainError
+from rio.domain.values import Source
 
 
 class AlertNotSendable(DomainError):

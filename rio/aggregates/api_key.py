@@ -13,8 +13,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from rio import clock
-from rio.aggregates.errors import InvalidCommand
+from rio.domain import clock
+from rio.domain.errors import InvalidCommand
 
 
 class Role(StrEnum):

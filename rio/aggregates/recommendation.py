@@ -16,10 +16,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from rio import clock
-from rio.aggregates.errors import InvalidCommand
-from rio.aggregates.values import OwnerRole, RatingScale, Source
-from rio.due_window import DueWindow, parse_due
+from rio.domain import clock
+from rio.domain.due_window import DueWindow, parse_due
+from rio.domain.errors import InvalidCommand
+from rio.domain.values import OwnerRole, RatingScale, Source
 
 _TICK = timedelta(microseconds=1)
 
@@ -391,7 +391,7 @@ class Recommendation(Aggregate):
 
     def _record(self, event_class: type[Recommendation.Event], **fields: Any) -> None:
         """Check the event against the whole valid-time history, then trigger it."""
-        from rio.aggregates.history import check_history
+        from rio.domain.history import check_history
 
         fields["recorded_by"] = _text("recorded_by", fields["recorded_by"])
         _not_in_future(fields["occurred"])

@@ -21,9 +21,9 @@ from uuid import UUID
 
 import jinja2
 
-from rio.aggregates.values import Source
-from rio.alerts.policy import AlertKind, day_in_words
-from rio.due_window import DueWindow
+from rio.domain.alert_policy import AlertKind, day_in_words
+from rio.domain.due_window import DueWindow
+from rio.domain.values import Source
 
 WIDTH = 78
 

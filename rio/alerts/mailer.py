@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from rio.aggregates.errors import DomainError
+from rio.domain.errors import DomainError
 
 
 class BadSMTPURL(DomainError):

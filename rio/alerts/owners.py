@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from rio.aggregates.errors import DomainError
+from rio.domain.errors import DomainError
 
 
 class OwnersFileError(DomainError):

@@ -3,7 +3,7 @@
 Its job store is a table in the store's own database (`rio_scheduler_jobs`), so the next
 run time survives restarts: a run missed while no scheduler was up is found overdue on
 start-up and, coalesced, runs once (within `alert_misfire_grace_hours`), not once per
-missed day. Only the process holding the scheduler lock (rio.locks) runs it; the
+missed day. Only the process holding the scheduler lock (rio.persistence.locks) runs it; the
 recorded alerts still prevent a duplicate email if that ever failed, and a scheduled slot
 records one run however many schedulers fire it.
 
@@ -26,11 +26,11 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from rio import clock
-from rio.aggregates.errors import DomainError
 from rio.alerts.service import AlertService
-from rio.application import RIO
-from rio.locks import StoreLock, scheduler_lock
+from rio.application.service import RIO
+from rio.domain import clock
+from rio.domain.errors import DomainError
+from rio.persistence.locks import StoreLock, scheduler_lock
 from rio.projections.read_model import sqlalchemy_url
 from rio.settings import Settings
 

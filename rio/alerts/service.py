@@ -19,15 +19,15 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import structlog
 
-from rio import clock
 from rio.aggregates.alert import Alert, AlertStatus
-from rio.aggregates.errors import DomainError
 from rio.alerts.digest import AlertLike, Digest, compose
 from rio.alerts.mailer import DeliveryFailed, Mailer, SMTPMailer
 from rio.alerts.owners import OwnerDirectory
-from rio.alerts.policy import Findings, Thresholds, Unaddressed, alerts_due
-from rio.alerts.records import AlertRecords
-from rio.application import RIO
+from rio.application.alert_records import AlertRecords
+from rio.application.service import RIO
+from rio.domain import clock
+from rio.domain.alert_policy import Findings, Thresholds, Unaddressed, alerts_due
+from rio.domain.errors import DomainError
 from rio.projections.read_model import ReadModel
 from rio.settings import Settings
 

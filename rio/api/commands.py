@@ -16,13 +16,13 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from rio.aggregates.errors import NotFound
 from rio.aggregates.recommendation import Recommendation
 from rio.api.deps import CurrentPrincipal, ExpectedVersion, ServicesDep, Target, idempotency_key
 from rio.api.idempotency import Stored
 from rio.api.problems import ApiProblem
 from rio.api.services import Services
-from rio.keys import Principal
+from rio.application.keys import Principal
+from rio.domain.errors import NotFound
 
 log = structlog.get_logger("rio.api")
 
@@ -32,7 +32,7 @@ Call = Callable[[str, int | None], int]
 
 def event_row(event: Recommendation.Event) -> dict[str, Any]:
     """The same shape as `rio history --json`."""
-    from rio.cli import _event_row
+    from rio.cli.main import _event_row
 
     return _event_row(event)
 

@@ -13,12 +13,12 @@ from uuid import UUID
 from fastapi import Depends, Header, Path, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from rio import clock
 from rio.aggregates.api_key import Role
 from rio.aggregates.recommendation import recommendation_id
 from rio.api.problems import ApiProblem, field_problem
 from rio.api.services import Services
-from rio.keys import Principal
+from rio.application.keys import Principal
+from rio.domain import clock
 
 _bearer = HTTPBearer(
     auto_error=False, description="`Authorization: Bearer <key>`, a key from `rio keys create`."

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rio.api.problems import problem_response
 from rio.api.ratelimit import retry_after
 from rio.api.services import Services
-from rio.keys import Principal
+from rio.application.keys import Principal
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}

@@ -18,7 +18,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rio.aggregates.errors import (
+from rio.application.batch import BatchRefused
+from rio.audit.verification import DigestError
+from rio.domain.errors import (
     CommitmentClosed,
     DomainError,
     DuplicateCommitment,
@@ -29,9 +31,7 @@ from rio.aggregates.errors import (
     UnknownCommitment,
     VersionConflict,
 )
-from rio.audit.chain import ChainError
-from rio.audit.verification import DigestError
-from rio.batch import BatchRefused
+from rio.persistence.chain import ChainError
 
 MEDIA_TYPE = "application/problem+json"
 

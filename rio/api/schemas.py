@@ -20,7 +20,7 @@ from pydantic import (
     field_validator,
 )
 
-from rio.aggregates.values import Source
+from rio.domain.values import Source
 
 
 def _storable(value: str) -> str:

@@ -17,15 +17,15 @@ from uuid import UUID
 import structlog
 from sqlalchemy.engine import Engine
 
-from rio import clock
 from rio.aggregates.api_key import Role
 from rio.api.idempotency import IdempotencyStore
 from rio.api.ratelimit import RateLimiter
-from rio.application import RIO
-from rio.keys import Keys, Principal
+from rio.application.keys import Keys, Principal
+from rio.application.service import RIO
+from rio.domain import clock
+from rio.domain.replay import Programme, RecommendationState
 from rio.projections.read_model import ReadModel, make_engine
 from rio.projections.readers import ReplayReader
-from rio.projections.replay import Programme, RecommendationState
 from rio.settings import Settings
 
 log = structlog.get_logger("rio.api")

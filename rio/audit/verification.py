@@ -18,9 +18,9 @@ from typing import Any, TextIO
 import structlog
 from eventsourcing.persistence import Notification
 
-from rio import clock
-from rio.application import RIO
-from rio.audit.chain import (
+from rio.application.service import RIO
+from rio.domain import clock
+from rio.persistence.chain import (
     GENESIS,
     SCHEME,
     ChainedRecorder,

@@ -12,9 +12,9 @@ from uuid import UUID
 
 import orjson
 
-from rio.aggregates.values import Source
-from rio.due_window import DueWindow
-from rio.projections.replay import Commitment, RecommendationState
+from rio.domain.due_window import DueWindow
+from rio.domain.replay import Commitment, RecommendationState
+from rio.domain.values import Source
 
 T = TypeVar("T")
 

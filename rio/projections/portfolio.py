@@ -1,7 +1,7 @@
 """Portfolio-wide ratings as one SQL query over the commitment read model.
 
 Decoding every recommendation's full state is too slow for a national portfolio, so the
-RAG rules that only need dates are evaluated in SQL. They must agree with `rio.rag`
+RAG rules that only need dates are evaluated in SQL. They must agree with `rio.domain.rag`
 exactly; tests/store/test_portfolio.py checks that against the pure replay.
 """
 
@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from rio.domain.rag import DEFAULT_POLICY, Policy
 from rio.projections.read_model import ReadModel, commitment_versions, visible
-from rio.rag import DEFAULT_POLICY, Policy
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class PortfolioRow:
 
 
 def rule_expression(as_at: date, policy: Policy) -> sa.ColumnElement[str]:
-    """rio.rag.rate_commitment's rules, in the same order, as a SQL CASE."""
+    """rio.domain.rag.rate_commitment's rules, in the same order, as a SQL CASE."""
     c = commitment_versions.c
     stale_before = as_at - timedelta(days=policy.stale_after_days)
     return sa.case(

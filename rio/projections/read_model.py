@@ -28,12 +28,12 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
-from rio.aggregates.history import effective, valid_order
 from rio.aggregates.recommendation import Recommendation
-from rio.application import RIO
-from rio.locks import store_lock
+from rio.application.service import RIO
+from rio.domain.history import effective, valid_order
+from rio.domain.replay import Commitment, Fold, Programme, replace
+from rio.persistence.locks import store_lock
 from rio.projections import codec
-from rio.projections.replay import Commitment, Fold, Programme, replace
 from rio.settings import get_settings
 
 log = structlog.get_logger("rio.projections")

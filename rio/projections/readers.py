@@ -6,8 +6,8 @@ from datetime import date, datetime
 from typing import Protocol
 
 from rio.aggregates.recommendation import Recommendation
-from rio.application import RIO
-from rio.projections.replay import Programme, replay
+from rio.application.service import RIO
+from rio.domain.replay import Programme, replay
 
 
 class Reader(Protocol):

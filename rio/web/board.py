@@ -2,7 +2,7 @@
 
 Read straight from the commitment read model with the portfolio's SQL rating rules, so a
 board costs two indexed queries rather than decoding every commitment's history. The
-roll-up below mirrors `rio.rag.rate_recommendation`; tests/web check the two agree.
+roll-up below mirrors `rio.domain.rag.rate_recommendation`; tests/web check the two agree.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from rio import clock
+from rio.domain import clock
+from rio.domain.rag import COMPLETE, DEFAULT_POLICY, NOT_RATED, SEVERITY, WITHDRAWN, Policy
 from rio.projections import codec
 from rio.projections.portfolio import rule_expression
 from rio.projections.read_model import (
@@ -21,7 +22,6 @@ from rio.projections.read_model import (
     recommendation_versions,
     visible,
 )
-from rio.rag import COMPLETE, DEFAULT_POLICY, NOT_RATED, SEVERITY, WITHDRAWN, Policy
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def board(
 
 
 def roll_up(commitments: list[_CommitmentRow]) -> tuple[str, str]:
-    """(rating, rule) for a recommendation: its worst open commitment, as rio.rag rolls up."""
+    """(rating, rule) for a recommendation: its worst open commitment, as rio.domain.rag rolls up"""
     open_rows = [r for r in commitments if r.rating in SEVERITY]
     if open_rows:
         worst = max(open_rows, key=lambda r: SEVERITY[r.rating])  # the first of the worst

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from markupsafe import Markup, escape
 
-from rio.projections.reports import Timeline
+from rio.reports.answers import Timeline
 
 WIDTH, HEIGHT = 760, 380
 LEFT, RIGHT, TOP, BOTTOM = 112, 24, 34, 56

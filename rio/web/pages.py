@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from rio import clock
+from rio.domain import clock
 from rio.web.chart import long_date, marker_svg
 
 TEMPLATES = Path(__file__).parent / "templates"

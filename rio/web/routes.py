@@ -23,17 +23,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
-from rio import clock
-from rio.aggregates.errors import NotFound
 from rio.aggregates.recommendation import recommendation_id
 from rio.api.deps import ServicesDep, parse_known_at
 from rio.api.problems import MEDIA_TYPE, TITLES, ApiProblem, field_problem
 from rio.api.services import Services
-from rio.projections.replay import Programme, RecommendationState
-from rio.projections.reports import promised_vs_delivered, timelines
-from rio.rag import rate_commitment, rate_recommendation
-from rio.tracker import rows as tracker_rows
-from rio.tracker import to_csv, to_xlsx
+from rio.domain import clock
+from rio.domain.errors import NotFound
+from rio.domain.rag import rate_commitment, rate_recommendation
+from rio.domain.replay import Programme, RecommendationState
+from rio.reports.answers import promised_vs_delivered, timelines
+from rio.reports.tracker import rows as tracker_rows
+from rio.reports.tracker import to_csv, to_xlsx
 from rio.web import chart
 from rio.web.board import board, owned, review_exists
 from rio.web.pages import HEADERS, When, make_templates, render

@@ -15,11 +15,11 @@ from fastapi import Depends, Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from rio.aggregates.api_key import Role
-from rio.aggregates.errors import DomainError
 from rio.api.deps import ServicesDep
 from rio.api.problems import ApiProblem
 from rio.api.ratelimit import retry_after
-from rio.keys import Principal
+from rio.application.keys import Principal
+from rio.domain.errors import DomainError
 from rio.settings import Settings
 
 log = structlog.get_logger("rio.web")

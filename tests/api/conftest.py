@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from rio.api.app import create_app
-from rio.keys import Keys
+from rio.application.keys import Keys
 from rio.settings import Settings
 
 REVIEW = "messenger-2022"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rio.aggregates.errors import InvalidCommand
 from rio.api.app import create_app
-from rio.cli import app
+from rio.cli.main import app
+from rio.domain.errors import InvalidCommand
 from rio.settings import get_settings
 from tests.api.conftest import settings_for
 

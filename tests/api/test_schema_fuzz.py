@@ -23,8 +23,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from rio.aggregates.values import Source
 from rio.api.app import create_app
+from rio.domain.values import Source
 from tests.api.conftest import SOURCE, settings_for
 
 EXAMPLES = 5  # per operation and mode: about 250 requests in all

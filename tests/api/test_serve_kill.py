@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from rio.aggregates.recommendation import Recommendation
-from rio.application import RIO
+from rio.application.service import RIO
 from tests.api.conftest import REC, cited
 
 RIO_COMMAND = str(Path(sys.executable).parent / "rio")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from rio.alerts.records import AlertRecords
-from rio.application import RIO
+from rio.application.alert_records import AlertRecords
+from rio.application.service import RIO
 from rio.projections.read_model import ReadModel
 from tests.alert_support import (
     ADDRESSES,

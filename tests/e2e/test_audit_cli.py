@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rio.aggregates.values import Source
-from rio.application import RIO
+from rio.application.service import RIO
+from rio.domain.values import Source
 from rio.scenario import batches, read
 from tests.conftest import MESSENGER, REPO
 from tests.e2e.test_cli import run

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from rio.application import RIO
-from rio.keys import Keys
+from rio.application.keys import Keys
+from rio.application.service import RIO
 from rio.scenario import batches, read
 from tests.conftest import MESSENGER, REPO
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from rio.application import RIO
+from rio.application.service import RIO
 from tests.conftest import MESSENGER, REPO
 
 RIO_COMMAND = str(Path(sys.executable).parent / "rio")

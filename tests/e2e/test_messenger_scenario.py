@@ -12,12 +12,12 @@ from datetime import date, datetime
 
 import pytest
 
-from rio import clock
-from rio.application import RIO
-from rio.batch import BatchResult
-from rio.projections.replay import Commitment, Programme, replay
-from rio.projections.reports import Outcome, PromiseOutcome, promised_vs_delivered, timelines
-from rio.rag import RED, rate_recommendation
+from rio.application.batch import BatchResult
+from rio.application.service import RIO
+from rio.domain import clock
+from rio.domain.rag import RED, rate_recommendation
+from rio.domain.replay import Commitment, Programme, replay
+from rio.reports.answers import Outcome, PromiseOutcome, promised_vs_delivered, timelines
 from rio.scenario import batches, read
 from tests.conftest import MESSENGER, postgres_schema
 

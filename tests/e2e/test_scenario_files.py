@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from rio import clock
-from rio.aggregates.errors import DomainError
-from rio.application import RIO
-from rio.batch import BatchRefused, BatchResult
+from rio.application.batch import BatchRefused, BatchResult
+from rio.application.service import RIO
+from rio.domain import clock
+from rio.domain.errors import DomainError
 from rio.scenario import Cited, ScenarioError, batches, read
 from tests.conftest import MESSENGER, SEEDS
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from rio import clock
-from rio.aggregates.errors import DomainError
 from rio.aggregates.recommendation import Recommendation
-from rio.aggregates.values import Source
+from rio.domain import clock
+from rio.domain.errors import DomainError
+from rio.domain.values import Source
 
 OCCURRED = st.dates(date(2022, 1, 1), date(2025, 12, 31))
 FIRST_RECORDED = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)

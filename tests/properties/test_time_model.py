@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rio.aggregates.recommendation import Recommendation
-from rio.projections.replay import replay
-from rio.rag import rate_recommendation
+from rio.domain.rag import rate_recommendation
+from rio.domain.replay import replay
 from tests.properties.histories import OCCURRED, histories
 
 Events = list[Recommendation.Event]

@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from eventsourcing.persistence import StoredEvent
 
-from rio.audit.chain import GENESIS, Link, link_hash
 from rio.audit.verification import Digest
+from rio.persistence.chain import GENESIS, Link, link_hash
 from tests.conftest import POSTGRES_URL
 
 TIMESTAMP = re.compile(rb'"timestamp":\{"_type_":"datetime_iso","_data_":"([^"]+)"\}')

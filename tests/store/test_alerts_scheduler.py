@@ -14,9 +14,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from structlog.testing import capture_logs
 
-from rio import clock
 from rio.aggregates.alert import AlertRun
-from rio.alerts.records import AlertRecords
 from rio.alerts.scheduler import (
     JOBS_TABLE,
     RUN_JOB,
@@ -25,7 +23,9 @@ from rio.alerts.scheduler import (
     serve_forever,
     start_scheduler,
 )
-from rio.application import RIO
+from rio.application.alert_records import AlertRecords
+from rio.application.service import RIO
+from rio.domain import clock
 from rio.projections.read_model import sqlalchemy_url
 from rio.settings import Settings
 from tests.alert_support import (

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from rio import clock
 from rio.aggregates.alert import Alert, AlertStatus
-from rio.alerts.policy import AlertKind
-from rio.alerts.records import AlertRecords
 from rio.alerts.service import AlertService, AlertsNotConfigured
-from rio.application import RIO
+from rio.application.alert_records import AlertRecords
+from rio.application.service import RIO
+from rio.domain import clock
+from rio.domain.alert_policy import AlertKind
 from rio.settings import Settings
 from tests.alert_support import (
     ADDRESSES,
@@ -291,7 +291,7 @@ def test_a_fresh_process_reads_a_log_holding_alerts_without_importing_them(
         messenger.close()
     script = (
         "import sys\n"
-        "from rio.application import RIO\n"
+        "from rio.application.service import RIO\n"
         "from rio.projections.read_model import ReadModel\n"
         "app = RIO(sys.argv[1])\n"
         "model = ReadModel(app)\n"

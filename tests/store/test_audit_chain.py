@@ -22,12 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
-from rio.aggregates.errors import VersionConflict
-from rio.aggregates.values import Source
-from rio.application import RIO
-from rio.audit import postgres as chained_postgres
-from rio.audit import sqlite as chained_sqlite
-from rio.audit.chain import GENESIS, ChainError, link_hash
+from rio.application.service import RIO
 from rio.audit.verification import (
     Digest,
     Kind,
@@ -37,6 +32,11 @@ from rio.audit.verification import (
     export,
     verify,
 )
+from rio.domain.errors import VersionConflict
+from rio.domain.values import Source
+from rio.persistence import postgres as chained_postgres
+from rio.persistence import sqlite as chained_sqlite
+from rio.persistence.chain import GENESIS, ChainError, link_hash
 from tests.conftest import REPO
 from tests.store.tamper import Tamperer
 

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rio.aggregates.errors import DomainError, NotFound, VersionConflict
 from rio.aggregates.recommendation import Recommendation
-from rio.aggregates.values import Source
-from rio.application import RIO
-from rio.batch import BatchRefused, Command, RecommendationBatch
-from rio.projections.replay import replay
+from rio.application.batch import BatchRefused, Command, RecommendationBatch
+from rio.application.service import RIO
+from rio.domain.errors import DomainError, NotFound, VersionConflict
+from rio.domain.replay import replay
+from rio.domain.values import Source
 from tests.conftest import postgres_schema
 from tests.properties.histories import OCCURRED, histories
 

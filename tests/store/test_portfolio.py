@@ -1,4 +1,4 @@
-"""The portfolio query's SQL rules agree with rio.rag on every commitment, on both stores."""
+"""The portfolio query's SQL rules agree with rio.domain.rag on every commitment, on both stores."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rio.aggregates.recommendation import Recommendation
+from rio.domain.rag import Policy, rate_commitment
+from rio.domain.replay import replay
 from rio.projections.portfolio import portfolio, summary
 from rio.projections.read_model import ReadModel
-from rio.projections.replay import replay
-from rio.rag import Policy, rate_commitment
 from tests.properties.histories import OCCURRED, histories
 from tests.store.test_event_store import fresh_store
 

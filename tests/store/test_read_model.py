@@ -17,11 +17,12 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rio import clock
 from rio.aggregates.recommendation import Recommendation
-from rio.aggregates.values import Source
-from rio.application import RIO
-from rio.locks import store_lock
+from rio.application.service import RIO
+from rio.domain import clock
+from rio.domain.replay import replay
+from rio.domain.values import Source
+from rio.persistence.locks import store_lock
 from rio.projections.read_model import (
     REBUILDING,
     ReadModel,
@@ -30,7 +31,6 @@ from rio.projections.read_model import (
     recommendation_versions,
     tracking,
 )
-from rio.projections.replay import replay
 from tests.properties.histories import OCCURRED, histories
 from tests.store.test_event_store import fresh_store
 

@@ -8,12 +8,12 @@ from uuid import UUID
 
 import pytest
 
-from rio.aggregates.values import Source
 from rio.alerts.digest import compose, message_id, record_link
 from rio.alerts.mailer import BadSMTPURL, parse_smtp_url
 from rio.alerts.owners import OwnerDirectory, OwnersFileError
-from rio.alerts.policy import AlertDue, AlertKind, alert_id
-from rio.due_window import parse_due
+from rio.domain.alert_policy import AlertDue, AlertKind, alert_id
+from rio.domain.due_window import parse_due
+from rio.domain.values import Source
 
 SOURCE = Source(
     "Written parliamentary answer <HL1234>",

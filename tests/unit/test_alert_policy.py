@@ -6,10 +6,10 @@ from dataclasses import replace
 from datetime import date
 from uuid import uuid4
 
-from rio.aggregates.values import Source
-from rio.alerts.policy import AlertKind, Findings, Thresholds, alert_id, alerts_due
-from rio.due_window import parse_due
-from rio.projections.replay import Closure, Commitment, Programme, RecommendationState, Revision
+from rio.domain.alert_policy import AlertKind, Findings, Thresholds, alert_id, alerts_due
+from rio.domain.due_window import parse_due
+from rio.domain.replay import Closure, Commitment, Programme, RecommendationState, Revision
+from rio.domain.values import Source
 
 PROMISE = Source("Written answer", date(2023, 11, 20), "It will be launched in April 2024.")
 TRACKER = Source("Tracker", date(2024, 10, 1), "Publication later in 2024.")

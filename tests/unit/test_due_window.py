@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rio.aggregates.errors import InvalidDueDate
-from rio.due_window import DueWindow, parse_due
+from rio.domain.due_window import DueWindow, parse_due
+from rio.domain.errors import InvalidDueDate
 
 SAID = date(2023, 11, 20)
 D = date.fromisoformat

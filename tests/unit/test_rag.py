@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from rio import clock
 from rio.aggregates.recommendation import Recommendation
-from rio.aggregates.values import Source
-from rio.projections.replay import RecommendationState, replay
-from rio.rag import Policy, rate_commitment, rate_recommendation
+from rio.domain import clock
+from rio.domain.rag import Policy, rate_commitment, rate_recommendation
+from rio.domain.replay import RecommendationState, replay
+from rio.domain.values import Source
 
 SRC = Source("Written answer", date(2023, 11, 20))
 

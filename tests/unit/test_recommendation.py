@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from rio import clock
-from rio.aggregates.errors import (
+from rio.aggregates.recommendation import Recommendation, recommendation_id
+from rio.domain import clock
+from rio.domain.errors import (
     CommitmentClosed,
     DomainError,
     DuplicateCommitment,
@@ -17,10 +18,9 @@ from rio.aggregates.errors import (
     OutOfOrder,
     UnknownCommitment,
 )
-from rio.aggregates.history import effective
-from rio.aggregates.recommendation import Recommendation, recommendation_id
-from rio.aggregates.values import Source
-from rio.projections.replay import replay
+from rio.domain.history import effective
+from rio.domain.replay import replay
+from rio.domain.values import Source
 
 SRC = Source("Written answer", date(2023, 11, 20), "will be launched in April 2024")
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

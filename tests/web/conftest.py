@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from rio.api.app import create_app
 from rio.api.services import Services
-from rio.keys import Keys
+from rio.application.keys import Keys
 from rio.scenario import batches, read
 from tests.api.conftest import cited, settings_for
 from tests.conftest import MESSENGER

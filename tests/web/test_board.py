@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from rio.projections.reports import promised_vs_delivered, status
-from rio.rag import rate_recommendation
+from rio.domain.rag import rate_recommendation
+from rio.reports.answers import promised_vs_delivered, status
 from rio.web.board import board as board_rows
 from tests.web.conftest import BOARD, CQC, REVIEW, Board
 

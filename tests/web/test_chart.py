@@ -6,9 +6,9 @@ import re
 from datetime import date
 from xml.etree import ElementTree
 
-from rio.aggregates.values import Source
-from rio.due_window import DueWindow
-from rio.projections.reports import Timeline, TimelineStep
+from rio.domain.due_window import DueWindow
+from rio.domain.values import Source
+from rio.reports.answers import Timeline, TimelineStep
 from rio.web.chart import _ticks, series_of, slippage_chart
 
 SOURCE = Source("Written answer", date(2023, 11, 20), "launched in April 2024")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from datetime import time as clock_time
 
-from rio import clock
+from rio.domain import clock
 from rio.web.pages import When, days, moment, rating_class, web_url
 
 

@@ -37,7 +37,7 @@ from rio.api.schemas import (
     RevisionIn,
     WithdrawalIn,
 )
-from rio.batch import Command, RecommendationBatch
+from rio.application.batch import Command, RecommendationBatch
 
 router = APIRouter(
     prefix="/reviews/{review}",

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path
 from rio.api.deps import KEY_ADMINS, KEY_READERS, CurrentPrincipal, PagingDep, ServicesDep, require
 from rio.api.problems import documented
 from rio.api.schemas import KeyCreated, KeyIn, KeyOut, KeyPage, RevokeIn
-from rio.keys import KeyInfo
+from rio.application.keys import KeyInfo
 
 router = APIRouter(prefix="/keys", tags=["keys"], responses=documented(401, 403, 422, 429, 503))
 

@@ -9,7 +9,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from rio import clock
 from rio.aggregates.api_key import Role
 from rio.api.deps import (
     EXPORTERS,
@@ -25,11 +24,12 @@ from rio.api.deps import (
 from rio.api.problems import documented, field_problem
 from rio.api.schemas import ReportPage, StatusPage
 from rio.api.services import Services
-from rio.keys import Principal
-from rio.projections.replay import Programme
-from rio.projections.reports import promised_vs_delivered, status, to_json
-from rio.tracker import rows as tracker_rows
-from rio.tracker import to_csv, to_xlsx
+from rio.application.keys import Principal
+from rio.domain import clock
+from rio.domain.replay import Programme
+from rio.reports.answers import promised_vs_delivered, status, to_json
+from rio.reports.tracker import rows as tracker_rows
+from rio.reports.tracker import to_csv, to_xlsx
 
 router = APIRouter(tags=["programme"], responses=documented(401, 403, 422, 429, 503))
 

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Response
 
 from rio.aggregates.api_key import Role
-from rio.aggregates.errors import NotFound
 from rio.aggregates.recommendation import Recommendation
 from rio.api.commands import etag, event_row
 from rio.api.deps import (
@@ -30,10 +29,11 @@ from rio.api.deps import (
 from rio.api.problems import documented
 from rio.api.schemas import EventOut, HistoryPage, RecommendationOut, TimelinesOut
 from rio.api.services import Services
-from rio.keys import Principal
-from rio.projections.replay import Programme, RecommendationState
-from rio.projections.reports import timelines, to_json
-from rio.rag import rate_commitment, rate_recommendation
+from rio.application.keys import Principal
+from rio.domain.errors import NotFound
+from rio.domain.rag import rate_commitment, rate_recommendation
+from rio.domain.replay import Programme, RecommendationState
+from rio.reports.answers import timelines, to_json
 
 router = APIRouter(
     prefix="/reviews/{review}/recommendations/{number}",

@@ -1,6 +1,6 @@
 """`rio serve` and `rio keys`: run the HTTP API, and grant, list and revoke its keys.
 
-rio.cli imports this module to register these commands, so its helpers are imported when
+rio.cli.main imports this module to register these commands, so its helpers are imported when
 a command runs rather than at import time (a cycle otherwise).
 """
 
@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rio.keys import KeyInfo, Keys
+from rio.application.keys import KeyInfo, Keys
 
 keys_app = typer.Typer(
     no_args_is_help=True,
@@ -19,19 +19,19 @@ keys_app = typer.Typer(
 
 
 def _keys() -> Keys:
-    from rio.cli import _rio
+    from rio.cli.main import _rio
 
     return Keys(_rio())
 
 
 def _principal() -> str:
-    from rio.cli import _principal as principal
+    from rio.cli.main import _principal as principal
 
     return principal()
 
 
 def _emit_json(data: Any) -> None:
-    from rio.cli import _emit_json as emit
+    from rio.cli.main import _emit_json as emit
 
     emit(data)
 
@@ -108,7 +108,7 @@ def list_keys(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     from rich.table import Table
 
-    from rio.cli import _console
+    from rio.cli.main import _console
 
     table = Table(title="API keys")
     for column in ("Id", "Name", "Role", "Owner", "Granted", "By", "Revoked"):

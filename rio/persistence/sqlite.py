@@ -1,7 +1,7 @@
 """eventsourcing's SQLite application recorder, with each event's chain link written in the
 same transaction as the event.
 
-Selected by `PERSISTENCE_MODULE=rio.audit.sqlite:ChainedSQLiteFactory` (see rio/store.py).
+Selected by `PERSISTENCE_MODULE=rio.persistence.sqlite:ChainedSQLiteFactory` (see url.py).
 eventsourcing's own `stored_events` table is untouched; links go in `stored_events_chain`.
 """
 
@@ -20,8 +20,8 @@ from eventsourcing.sqlite import (
     SQLiteFactory,
 )
 
-from rio.audit.chain import Link, extend, refuse_unchained
-from rio.audit.histories import histories
+from rio.persistence.chain import Link, extend, refuse_unchained
+from rio.persistence.histories import histories
 
 PAGE = 1000
 

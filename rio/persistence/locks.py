@@ -15,7 +15,7 @@ import os
 from typing import IO, Any, Protocol
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-from rio.store import event_store_env
+from rio.persistence.url import event_store_env
 
 
 class StoreLock(Protocol):

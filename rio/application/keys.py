@@ -19,8 +19,8 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from rio.aggregates.api_key import ApiKey, Role, api_key_id
-from rio.aggregates.errors import InvalidCommand, NotFound, VersionConflict
-from rio.application import RIO
+from rio.application.service import RIO
+from rio.domain.errors import InvalidCommand, NotFound, VersionConflict
 
 PREFIX = "rio"
 PAGE = 1000

@@ -13,10 +13,10 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from rio.aggregates.history import effective
 from rio.aggregates.recommendation import Recommendation as R
-from rio.aggregates.values import OwnerRole, Source
-from rio.due_window import DueWindow
+from rio.domain.due_window import DueWindow
+from rio.domain.history import effective
+from rio.domain.values import OwnerRole, Source
 
 
 @dataclass(frozen=True)

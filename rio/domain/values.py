@@ -8,7 +8,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from rio.aggregates.errors import InvalidCommand
+from rio.domain.errors import InvalidCommand
 
 
 @dataclass(frozen=True)

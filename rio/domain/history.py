@@ -10,7 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from rio.aggregates.errors import (
+from rio.aggregates.recommendation import Recommendation as R
+from rio.domain.due_window import DueWindow
+from rio.domain.errors import (
     CommitmentClosed,
     DomainError,
     DuplicateCommitment,
@@ -18,8 +20,6 @@ from rio.aggregates.errors import (
     OutOfOrder,
     UnknownCommitment,
 )
-from rio.aggregates.recommendation import Recommendation as R
-from rio.due_window import DueWindow
 
 Event = R.Event
 TERMINAL = (R.MilestoneDelivered, R.CommitmentWithdrawn)

@@ -14,10 +14,10 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from rio.aggregates.values import Source
-from rio.due_window import DueWindow
-from rio.projections.replay import Commitment, Programme, RecommendationState
-from rio.rag import DEFAULT_POLICY, Policy, Rating, rate_recommendation
+from rio.domain.due_window import DueWindow
+from rio.domain.rag import DEFAULT_POLICY, Policy, Rating, rate_recommendation
+from rio.domain.replay import Commitment, Programme, RecommendationState
+from rio.domain.values import Source
 
 
 class Outcome(StrEnum):

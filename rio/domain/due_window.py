@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from rio.aggregates.errors import InvalidDueDate
+from rio.domain.errors import InvalidDueDate
 
 # The grammar, after lower-casing, collapsing spaces and dropping a trailing full stop:
 #

@@ -15,13 +15,13 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from rio.aggregates import api_key as _api_key  # noqa: F401  registers ApiKey topics for decoding
-from rio.aggregates.errors import NotFound, VersionConflict
 from rio.aggregates.recommendation import Recommendation, recommendation_id
-from rio.aggregates.values import Source
-from rio.audit.histories import HistoryRecorder
-from rio.batch import BatchResult, RecommendationBatch, plan
-from rio.store import event_store_env
-from rio.transcodings import register_rio_transcodings
+from rio.application.batch import BatchResult, RecommendationBatch, plan
+from rio.domain.errors import NotFound, VersionConflict
+from rio.domain.values import Source
+from rio.persistence.histories import HistoryRecorder
+from rio.persistence.transcodings import register_rio_transcodings
+from rio.persistence.url import event_store_env
 
 PAGE = 1000
 
@@ -106,7 +106,7 @@ class RIO(Application[UUID]):
         return self._change(rec, Recommendation.correct_event, expected_version, kw)
 
     def record_batch(self, batches: Sequence[RecommendationBatch]) -> BatchResult:
-        """Record every batch in one transaction, or nothing: see rio.batch."""
+        """Record every batch in one transaction, or nothing: see rio.application.batch."""
         result = BatchResult()
         changed = []
         for batch in batches:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from rio.projections.replay import Commitment, RecommendationState
+from rio.domain.replay import Commitment, RecommendationState
 
 RED, AMBER, GREEN = "Red", "Amber", "Green"
 COMPLETE, WITHDRAWN, NOT_RATED = "Complete", "Withdrawn", "Not rated"

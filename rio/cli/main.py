@@ -21,17 +21,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from rio import clock
-from rio.aggregates.errors import DomainError
 from rio.aggregates.recommendation import Recommendation
-from rio.alerts.cli import alerts_app, scheduler_app
-from rio.api.cli import keys_app, serve
-from rio.application import RIO
-from rio.audit.cli import audit_app
+from rio.application.service import RIO
+from rio.cli.alerts import alerts_app, scheduler_app
+from rio.cli.audit import audit_app
+from rio.cli.serve import keys_app, serve
+from rio.domain import clock
+from rio.domain.errors import DomainError
 from rio.logging import configure
 from rio.projections.read_model import ReadModel
 from rio.projections.readers import Reader, ReplayReader
-from rio.projections.reports import (
+from rio.reports.answers import (
     promised_vs_delivered,
     status,
     timelines,
@@ -51,7 +51,7 @@ app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(keys_app, name="keys")
 app.command("serve")(serve)
 
-log = structlog.get_logger("rio.cli")
+log = structlog.get_logger("rio.cli.main")
 
 
 class CLIError(DomainError):

@@ -14,11 +14,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from rio import clock
 from rio.aggregates.alert import Alert, AlertStatus
 from rio.alerts.scheduler import serve_forever
 from rio.alerts.service import AlertService, RunReport
-from rio.application import RIO
+from rio.application.service import RIO
+from rio.domain import clock
 from rio.settings import get_settings
 
 alerts_app = typer.Typer(
@@ -30,16 +30,16 @@ scheduler_app = typer.Typer(
 )
 
 
-# rio.cli imports this module to register its commands, so its helpers are imported when a
+# rio.cli.main imports this module to register its commands, so its helpers are imported when a
 # command runs rather than at import time (a cycle otherwise).
 def _rio() -> RIO:
-    from rio.cli import _rio as open_store
+    from rio.cli.main import _rio as open_store
 
     return open_store()
 
 
 def _service(app: RIO) -> AlertService:
-    from rio.cli import _principal
+    from rio.cli.main import _principal
 
     return AlertService(app, get_settings(), principal=_principal())
 
@@ -60,7 +60,7 @@ def run_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Find the alerts due, record them, and send each owner one digest."""
-    from rio.cli import _emit_json, parse_date
+    from rio.cli.main import _emit_json, parse_date
 
     day = parse_date("--as-at", as_at, clock.today())
     app = _rio()
@@ -87,7 +87,7 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Every alert raised: to whom, about what, and whether it was sent."""
-    from rio.cli import CLIError, _console, _emit_json
+    from rio.cli.main import CLIError, _console, _emit_json
 
     if status is not None and status not in {s.value for s in AlertStatus}:
         raise CLIError(f"--status {status!r} is not one of: pending, sending, sent")

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rio.aggregates.errors import DomainError
 from rio.aggregates.recommendation import Recommendation
+from rio.domain.errors import DomainError
 
 # Fields that say who recorded an event and when, not what it says.
 _BOOKKEEPING = {

@@ -24,7 +24,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 
-from rio.aggregates.errors import DomainError
+from rio.domain.errors import DomainError
 
 SCHEME = "rio-sha256-lp/1"
 GENESIS = "0" * 64

@@ -14,8 +14,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
-from rio.projections.replay import Programme
-from rio.rag import DEFAULT_POLICY, Policy, rate_recommendation
+from rio.domain.rag import DEFAULT_POLICY, Policy, rate_recommendation
+from rio.domain.replay import Programme
 
 COLUMNS = ("recommendation", "actions", "source", "extent of implementation", "notes")
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rio.application import RIO
+from rio.application.service import RIO
 from rio.audit.verification import (
     Digest,
     DigestError,
@@ -29,16 +29,16 @@ audit_app = typer.Typer(
 )
 
 
-# rio.cli imports this module to register audit_app, so its helpers are imported when a
+# rio.cli.main imports this module to register audit_app, so its helpers are imported when a
 # command runs rather than at import time (a cycle otherwise).
 def _rio() -> RIO:
-    from rio.cli import _rio as open_store
+    from rio.cli.main import _rio as open_store
 
     return open_store()
 
 
 def _emit_json(data: Any) -> None:
-    from rio.cli import _emit_json as emit
+    from rio.cli.main import _emit_json as emit
 
     emit(data)
 

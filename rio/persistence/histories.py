@@ -11,7 +11,7 @@ from eventsourcing.persistence import StoredEvent
 
 @runtime_checkable
 class HistoryRecorder(Protocol):
-    """RIO's recorders (rio.audit.sqlite, rio.audit.postgres) read whole histories in one pass."""
+    """RIO's recorders (sqlite and postgres modules) read whole histories in one pass."""
 
     def select_histories(
         self, stop: int, topic_prefix: str, low: UUID | None = None, high: UUID | None = None

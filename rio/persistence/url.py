@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
-from rio.aggregates.errors import DomainError
+from rio.domain.errors import DomainError
 
 
 class BadDatabaseURL(DomainError):
@@ -21,7 +21,7 @@ def event_store_env(url: str) -> dict[str, str]:
         if not path:
             raise BadDatabaseURL(f"{url!r} names no file: use sqlite:///rio.db")
         return {
-            "PERSISTENCE_MODULE": "rio.audit.sqlite:ChainedSQLiteFactory",
+            "PERSISTENCE_MODULE": "rio.persistence.sqlite:ChainedSQLiteFactory",
             "SQLITE_DBNAME": path,
         }
     if scheme in ("postgres", "postgresql"):
@@ -31,7 +31,7 @@ def event_store_env(url: str) -> dict[str, str]:
                 f"{url!r} must name a host and a database: postgresql://user@host:5432/dbname"
             )
         env = {
-            "PERSISTENCE_MODULE": "rio.audit.postgres:ChainedPostgresFactory",
+            "PERSISTENCE_MODULE": "rio.persistence.postgres:ChainedPostgresFactory",
             "POSTGRES_DBNAME": dbname,
             "POSTGRES_HOST": parts.hostname,
             "POSTGRES_PORT": str(parts.port or 5432),

@@ -18,9 +18,9 @@ from datetime import date
 from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from rio.aggregates.values import OwnerRole, Source
-from rio.due_window import DueWindow
-from rio.projections.replay import Commitment, Programme, RecommendationState, Revision
+from rio.domain.due_window import DueWindow
+from rio.domain.replay import Commitment, Programme, RecommendationState, Revision
+from rio.domain.values import OwnerRole, Source
 
 POLICY_VERSION = "rio-alerts/1"
 

@@ -1,8 +1,8 @@
 """eventsourcing's PostgreSQL application recorder, with each event's chain link written in
 the same transaction as the event.
 
-Selected by `PERSISTENCE_MODULE=rio.audit.postgres:ChainedPostgresFactory` (see
-rio/store.py). eventsourcing's own events table is untouched; links go in
+Selected by `PERSISTENCE_MODULE=rio.persistence.postgres:ChainedPostgresFactory` (see
+rio/persistence/url.py). eventsourcing's own events table is untouched; links go in
 `<events table>_chain` in the same schema. The EXCLUSIVE lock eventsourcing takes on the
 events table to serialise notification ids also serialises the chain: the head is read
 after the lock, so two writers can never link to the same predecessor.
@@ -33,8 +33,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
-from rio.audit.chain import Link, extend, refuse_unchained
-from rio.audit.histories import histories
+from rio.persistence.chain import Link, extend, refuse_unchained
+from rio.persistence.histories import histories
 
 PAGE = 1000
 

@@ -16,10 +16,10 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError
 
-from rio import clock
 from rio.aggregates.alert import ALERT_TOPICS, RUN_TOPICS, Alert, AlertNotSendable, AlertRun
-from rio.alerts.policy import POLICY_VERSION, AlertDue
-from rio.application import RIO
+from rio.application.service import RIO
+from rio.domain import clock
+from rio.domain.alert_policy import POLICY_VERSION, AlertDue
 
 PAGE = 1000
 

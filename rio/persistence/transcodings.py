@@ -7,8 +7,8 @@ from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from rio.aggregates.values import Source
-from rio.due_window import DueWindow
+from rio.domain.due_window import DueWindow
+from rio.domain.values import Source
 
 
 class DateAsISO(Transcoding):
