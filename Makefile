@@ -19,6 +19,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check rio tests bench
 	$(BIN)/ruff format --check rio tests bench
+	$(BIN)/lint-imports  # the architecture contracts in pyproject.toml
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -22,6 +22,7 @@ from bench.portfolio import load
 from rio.application.service import RIO
 from rio.domain.rag import rate_commitment
 from rio.domain.replay import replay
+from rio.persistence.paging import notification_pages
 from rio.projections.portfolio import portfolio
 from rio.projections.read_model import ReadModel
 
@@ -72,13 +73,7 @@ def run(url: str, events: int, seed: int, queries: int) -> str:
 
 
 def _raw_scan(rio: RIO) -> int:
-    count, start = 0, 1
-    while True:
-        page = rio.recorder.select_notifications(start=start, limit=1000)
-        count += len(page)
-        if len(page) < 1000:
-            return count
-        start = page[-1].id + 1
+    return sum(len(page) for page in notification_pages(rio.recorder))
 
 
 HEADER = (

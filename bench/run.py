@@ -34,6 +34,7 @@ from rio.aggregates.recommendation import recommendation_id
 from rio.application.service import RIO
 from rio.domain.rag import rate_commitment
 from rio.domain.replay import replay
+from rio.persistence.paging import notification_pages
 from rio.projections.portfolio import portfolio, summary
 from rio.projections.read_model import ReadModel
 
@@ -73,13 +74,8 @@ def append(url: str, events: int, seed: int) -> dict[str, Any]:
 
 def raw_scan(url: str) -> dict[str, Any]:
     rio = RIO(url)
-    count, start, started = 0, 1, time.perf_counter()
-    while True:
-        page = rio.recorder.select_notifications(start=start, limit=1000)
-        count += len(page)
-        if len(page) < 1000:
-            break
-        start = page[-1].id + 1
+    started = time.perf_counter()
+    count = sum(len(page) for page in notification_pages(rio.recorder))
     return {"events": count, "rate": count / (time.perf_counter() - started)}
 
 

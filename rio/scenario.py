@@ -5,15 +5,30 @@ Every problem is reported as FILE:LINE with what is wrong, before anything is re
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from rio.application.batch import Command, RecommendationBatch
+from rio import scenario_yaml
+from rio.application.batch import Labelled, RecommendationBatch, in_valid_time_order
+from rio.application.commands import (
+    AddAction,
+    AssessStatus,
+    AssignOwner,
+    MakeCommitment,
+    NoteProgress,
+    RecommendationCommand,
+    RecordDecision,
+    RecordDelivery,
+    RegisterRecommendation,
+    ReviseCommitment,
+    WithdrawCommitment,
+)
 from rio.domain.errors import DomainError
 from rio.domain.values import Source
 
@@ -60,31 +75,46 @@ class RecommendationSpec(Cited):
 
 
 class EventSpec(Cited):
-    METHOD: ClassVar[str]
     recommendation: int
 
-    def arguments(self) -> dict[str, Any]:
-        common = {"type", "recommendation", "occurred", "source", "quote"}
-        return self.model_dump(exclude=common)
+    @abstractmethod
+    def command(self, source: Source, recorded_by: str) -> RecommendationCommand:
+        """The command this entry records, citing `source` (its document and quote)."""
 
 
 class DecisionRecorded(EventSpec):
-    METHOD = "record_decision"
     type: Literal["decision_recorded"]
     decision: str
     decided_by: str | None = None
 
+    def command(self, source: Source, recorded_by: str) -> RecordDecision:
+        return RecordDecision(
+            decision=self.decision,
+            decided_by=self.decided_by,
+            occurred=self.occurred,
+            source=source,
+            recorded_by=recorded_by,
+        )
+
 
 class OwnerAssigned(EventSpec):
-    METHOD = "assign_owner"
     type: Literal["owner_assigned"]
     owner: str
     role: Literal["accountable", "senior"] = "accountable"
     commitment: str | None = None
 
+    def command(self, source: Source, recorded_by: str) -> AssignOwner:
+        return AssignOwner(
+            owner=self.owner,
+            role=self.role,
+            commitment=self.commitment,
+            occurred=self.occurred,
+            source=source,
+            recorded_by=recorded_by,
+        )
+
 
 class CommitmentMade(EventSpec):
-    METHOD = "make_commitment"
     type: Literal["commitment_made"]
     commitment: str
     deliverable: str
@@ -94,9 +124,20 @@ class CommitmentMade(EventSpec):
 
     _due_as_text = field_validator("due", mode="before")(lambda v: _as_phrase(v))
 
+    def command(self, source: Source, recorded_by: str) -> MakeCommitment:
+        return MakeCommitment(
+            commitment=self.commitment,
+            deliverable=self.deliverable,
+            due=self.due,
+            owner=self.owner,
+            action=self.action,
+            occurred=self.occurred,
+            source=source,
+            recorded_by=recorded_by,
+        )
+
 
 class CommitmentRevised(EventSpec):
-    METHOD = "revise_commitment"
     type: Literal["commitment_revised"]
     commitment: str
     due: str | None = None
@@ -105,36 +146,82 @@ class CommitmentRevised(EventSpec):
 
     _due_as_text = field_validator("due", mode="before")(lambda v: _as_phrase(v))
 
+    def command(self, source: Source, recorded_by: str) -> ReviseCommitment:
+        return ReviseCommitment(
+            commitment=self.commitment,
+            due=self.due,
+            deliverable=self.deliverable,
+            reason=self.reason,
+            occurred=self.occurred,
+            source=source,
+            recorded_by=recorded_by,
+        )
+
 
 class CommitmentWithdrawn(EventSpec):
-    METHOD = "withdraw_commitment"
     type: Literal["commitment_withdrawn"]
     commitment: str
     reason: str
 
+    def command(self, source: Source, recorded_by: str) -> WithdrawCommitment:
+        return WithdrawCommitment(
+            commitment=self.commitment,
+            reason=self.reason,
+            occurred=self.occurred,
+            source=source,
+            recorded_by=recorded_by,
+        )
+
 
 class MilestoneDelivered(EventSpec):
-    METHOD = "record_delivery"
     type: Literal["milestone_delivered"]
     commitment: str
     evidence: str
 
+    def command(self, source: Source, recorded_by: str) -> RecordDelivery:
+        return RecordDelivery(
+            commitment=self.commitment,
+            evidence=self.evidence,
+            occurred=self.occurred,
+            source=source,
+            recorded_by=recorded_by,
+        )
+
 
 class ProgressNoted(EventSpec):
-    METHOD = "note_progress"
     type: Literal["progress_noted"]
     note: str
     commitment: str | None = None
 
+    def command(self, source: Source, recorded_by: str) -> NoteProgress:
+        return NoteProgress(
+            note=self.note,
+            commitment=self.commitment,
+            occurred=self.occurred,
+            source=source,
+            recorded_by=recorded_by,
+        )
+
 
 class StatusAssessed(EventSpec):
-    METHOD = "assess_status"
     type: Literal["status_assessed"]
     scale: str
     rating: str
     rationale: str
     assessor: str
     commitment: str | None = None
+
+    def command(self, source: Source, recorded_by: str) -> AssessStatus:
+        return AssessStatus(
+            scale=self.scale,
+            rating=self.rating,
+            rationale=self.rationale,
+            assessor=self.assessor,
+            commitment=self.commitment,
+            occurred=self.occurred,
+            source=source,
+            recorded_by=recorded_by,
+        )
 
 
 AnyEvent = Annotated[
@@ -201,18 +288,12 @@ def _line_of(lines: dict[Path_, int], loc: Iterable[str | int]) -> int:
 def read(path: Path) -> tuple[Scenario, dict[Path_, int]]:
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        node, data = scenario_yaml.load(path)
     except OSError as error:
         raise ScenarioError(f"{name}: cannot read the file: {error.strerror}") from None
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        # An unclosed bracket is found at the end of the file; name the line that opened it.
-        unclosed = error.context is not None and "flow" in error.context
-        mark = error.context_mark if unclosed else error.problem_mark
-        line = mark.line + 1 if mark else 1
-        raise ScenarioError(f"{name}:{line}: not valid YAML: {error.problem}") from None
+    except scenario_yaml.YamlRefused as refused:
+        where = name if refused.line is None else f"{name}:{refused.line}"
+        raise ScenarioError(f"{where}: {refused.message}") from None
     if node is None or not isinstance(data, dict):
         raise ScenarioError(f"{name}:1: a scenario is a mapping with format: {FORMAT}")
     lines = _lines(node)
@@ -281,53 +362,42 @@ def batches(
             document=doc.document, date=doc.date, quote=item.quote, url=doc.url, file=doc.file
         )
 
-    def common(item: Cited) -> dict[str, Any]:
-        return {"occurred": item.occurred, "source": cite(item), "recorded_by": recorded_by}
-
     result = []
     for index, rec in enumerate(scenario.recommendations):
-        registration = Command(
-            "register",
-            {
-                "review": scenario.review.key,
-                "number": rec.number,
-                "title": rec.title,
-                "text": rec.text,
-                **common(rec),
-            },
-            f"{name}:{lines[('recommendations', index)]}",
+        registration = RegisterRecommendation(
+            review=scenario.review.key,
+            number=rec.number,
+            title=rec.title,
+            text=rec.text,
+            occurred=rec.occurred,
+            source=cite(rec),
+            recorded_by=recorded_by,
         )
-        commands = [
-            Command(
-                "add_action",
-                {"action": action.id, "text": action.text, **common(action)},
+        actions: list[Labelled[RecommendationCommand]] = [
+            Labelled(
+                AddAction(
+                    action=action.id,
+                    text=action.text,
+                    occurred=action.occurred,
+                    source=cite(action),
+                    recorded_by=recorded_by,
+                ),
                 f"{name}:{lines[('recommendations', index, 'actions', i)]}",
             )
             for i, action in enumerate(rec.actions)
         ]
-        events = [
-            (event.occurred, position, event)
+        events = in_valid_time_order(
+            Labelled(
+                event.command(cite(event), recorded_by),
+                f"{name}:{lines[('events', position)]}: {event.type}",
+            )
             for position, event in enumerate(scenario.events)
             if event.recommendation == rec.number
-        ]
-        for _, position, event in sorted(
-            events, key=lambda item: (item[0], _phase(item[2]), item[1])
-        ):
-            commands.append(
-                Command(
-                    event.METHOD,
-                    {**event.arguments(), **common(event)},
-                    f"{name}:{lines[('events', position)]}: {event.type}",
-                )
+        )
+        result.append(
+            RecommendationBatch(
+                Labelled(registration, f"{name}:{lines[('recommendations', index)]}"),
+                [*actions, *events],
             )
-        result.append(RecommendationBatch(registration, commands))
+        )
     return result
-
-
-def _phase(event: EventSpec) -> int:
-    """Within one day a commitment is made before it is revised, and closed last."""
-    if isinstance(event, CommitmentMade):
-        return 0
-    if isinstance(event, MilestoneDelivered | CommitmentWithdrawn):
-        return 2
-    return 1

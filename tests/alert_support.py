@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from rio.application.batch import BatchResult
 from rio.application.service import RIO
 from rio.scenario import batches, read
 from tests.conftest import MESSENGER
+from tests.support.serving import free_port
 
 NHSE = "NHS England"
 DHSC = "Department of Health and Social Care"
@@ -79,12 +79,6 @@ class Inbox:
                     for alert in r.alert_ids:
                         counts[(rcpt, alert)] = counts.get((rcpt, alert), 0) + 1
         return counts
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class SMTPServer:

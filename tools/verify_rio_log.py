@@ -18,6 +18,12 @@ The chain's definition (RIO's scheme "rio-sha256-lp/1"), restated here on purpos
 
 LP(x) is x's length as 8 bytes big-endian followed by x; the first event's prev_hash is 64
 zeros. Both of an event's times (when it was recorded, when it occurred) are inside its state.
+
+Each field is the value as the database stored it, in its canonical form: the originator id
+as a lower-case hyphenated UUID, the version as an integer, the topic as text without NUL,
+each hash as 64 lower-case hex digits. RIO exports a value stored in any other form tagged
+(NUL, its storage class, ":", its bytes in hex), and this tool reports any row whose values
+are not canonical as changed there, whatever its hash says.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +41,8 @@ from typing import Any
 SCHEME = "rio-sha256-lp/1"
 GENESIS = "0" * 64
 EXPORT_FORMAT = 1
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+CANONICAL_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 def _lp(field: bytes) -> bytes:
@@ -44,7 +53,7 @@ def link_hash(
     prev_hash: str,
     notification_id: int,
     originator_id: str,
-    originator_version: int,
+    originator_version: int | str,
     topic: str,
     state: bytes,
 ) -> str:
@@ -61,6 +70,25 @@ def link_hash(
     return digest.hexdigest()
 
 
+def noncanonical(originator_id: object, originator_version: object, topic: object) -> str | None:
+    """Which of an event's keys is not in the form RIO writes, or None."""
+    if not (isinstance(originator_id, str) and CANONICAL_UUID.fullmatch(originator_id)):
+        return f"its originator id is stored as {originator_id!r}, not in canonical form"
+    if type(originator_version) is not int:
+        return f"its version is stored as {originator_version!r}, not as an integer"
+    if not isinstance(topic, str) or "\x00" in topic:
+        return f"its topic is stored as {topic!r}, not as text"
+    return None
+
+
+def noncanonical_link(prev_hash: object, hash_: object) -> str | None:
+    """Which hash of a chain entry is not 64 lower-case hex digits, or None."""
+    for name, value in (("prev_hash", prev_hash), ("hash", hash_)):
+        if not (isinstance(value, str) and CANONICAL_HASH.fullmatch(value)):
+            return f"its {name} is stored as {value!r}, not as RIO writes a hash"
+    return None
+
+
 class Unreadable(Exception):
     """An input file that is not what it claims to be."""
 
@@ -68,7 +96,7 @@ class Unreadable(Exception):
 @dataclass
 class Entry:
     notification_id: int
-    event: tuple[str, int, str, bytes] | None  # originator id, version, topic, state
+    event: tuple[str, int | str, str, bytes] | None  # originator id, version, topic, state
     prev_hash: str | None
     hash: str | None
 
@@ -148,6 +176,14 @@ def check_chain(entries: list[Entry], hashes: dict[int, str]) -> str | None:
             return f"missing at notification {n}: the event chained here is not in the log"
         if entry.hash is None or entry.prev_hash is None:
             return f"inserted at notification {n}: {entry.describe()} has no chain entry"
+        edited = noncanonical(*entry.event[:3])
+        if edited is not None:
+            return (
+                f"changed at notification {n}: {entry.describe()} was edited outside RIO: {edited}"
+            )
+        altered = noncanonical_link(entry.prev_hash, entry.hash)
+        if altered is not None:
+            return f"changed at notification {n}: its chain entry was altered: {altered}"
         if entry.prev_hash != running:
             if entry.hash_at(entry.prev_hash, n) == entry.hash:
                 return (
@@ -162,6 +198,7 @@ def check_chain(entries: list[Entry], hashes: dict[int, str]) -> str | None:
                     for other in entries
                     if other.notification_id != n
                     and other.prev_hash is not None
+                    and noncanonical_link(other.prev_hash, other.hash) is None
                     and entry.hash_at(other.prev_hash, other.notification_id) == other.hash
                 ),
                 None,

@@ -7,20 +7,20 @@ before the mail server is spoken to, so two processes cannot both send it; its o
 (`Sent`, `SendFailed`) is recorded after. An `AlertRun` records each run of the policy,
 so "slipped since the last run" and "did the missed run happen once?" have answers.
 
-Topics are explicit and stable, and name this module: any process that reads the shared
-event log (the read model, the audit chain) must be able to resolve them without having
-imported the alerts package first. If these classes ever move, keep this module as a
-re-export.
+Topics follow `rio.aggregates.topics` (`rio:Alert.Raised`); events recorded before that
+scheme carry `rio.aggregates.alert:Alert.Raised`, which stays an alias of the same class.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from rio.aggregates.topics import Stored, stored_topics
 from rio.domain import clock
 from rio.domain.due_window import DueWindow
 from rio.domain.errors import DomainError
@@ -37,12 +37,8 @@ class AlertStatus(StrEnum):
     SENT = "sent"
 
 
-class Alert(Aggregate):
-    TOPIC = "rio.aggregates.alert:Alert"
-
-    class Event(Aggregate.Event):
-        TOPIC = "rio.aggregates.alert:Alert.Event"
-
+class Alert(Stored, Aggregate):
+    class Event(Stored, Aggregate.Event):
         @staticmethod
         def create_timestamp() -> datetime:
             return clock.now()
@@ -50,7 +46,7 @@ class Alert(Aggregate):
     class Raised(Event, Aggregate.Created):
         """The policy found this alert due; recorded before any attempt to send it."""
 
-        TOPIC = "rio.aggregates.alert:Alert.Raised"
+        class_version: ClassVar[int] = 1
         kind: str
         owner: str  # the addressee: the commitment's owner, or the senior owner
         role: str  # "accountable" or "senior"
@@ -89,7 +85,7 @@ class Alert(Aggregate):
     class SendStarted(Event):
         """A process claimed the alert and is about to hand it to the mail server."""
 
-        TOPIC = "rio.aggregates.alert:Alert.SendStarted"
+        class_version: ClassVar[int] = 1
         attempt: int
         recipient: str
         message_id: str
@@ -105,7 +101,7 @@ class Alert(Aggregate):
     class Sent(Event):
         """The mail server accepted the digest carrying this alert."""
 
-        TOPIC = "rio.aggregates.alert:Alert.Sent"
+        class_version: ClassVar[int] = 1
         attempt: int
         recipient: str
         message_id: str
@@ -119,7 +115,7 @@ class Alert(Aggregate):
     class SendFailed(Event):
         """The mail server refused or could not be reached; the alert stays pending."""
 
-        TOPIC = "rio.aggregates.alert:Alert.SendFailed"
+        class_version: ClassVar[int] = 1
         attempt: int
         error: str
         retry_after: datetime
@@ -272,27 +268,31 @@ class Alert(Aggregate):
         return self.recipient, self.message_id
 
 
-class AlertRun(Aggregate):
+class AlertRun(Stored, Aggregate):
     """One run of the alert policy: when, as at which date, and what it did."""
 
-    TOPIC = "rio.aggregates.alert:AlertRun"
-
-    class Event(Aggregate.Event):
-        TOPIC = "rio.aggregates.alert:AlertRun.Event"
-
+    class Event(Stored, Aggregate.Event):
         @staticmethod
         def create_timestamp() -> datetime:
             return clock.now()
 
     class Started(Event, Aggregate.Created):
-        TOPIC = "rio.aggregates.alert:AlertRun.Started"
+        # v2 records the policy version the run judged by (a run that raised nothing said
+        # nothing about it before); a v1 run's policy is unknown: None.
+        class_version: ClassVar[int] = 2
         as_at: date
         trigger: str  # "cli", "scheduler", ...
         scheduled_for: datetime | None
         previous_as_at: date | None
         by: str
+        policy: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["policy"] = None
 
         def apply(self, aggregate: AlertRun) -> None:
+            aggregate.policy = self.policy
             aggregate.as_at = self.as_at
             aggregate.trigger = self.trigger
             aggregate.scheduled_for = self.scheduled_for
@@ -300,7 +300,7 @@ class AlertRun(Aggregate):
             aggregate.started_at = self.timestamp
 
     class Completed(Event):
-        TOPIC = "rio.aggregates.alert:AlertRun.Completed"
+        class_version: ClassVar[int] = 1
         raised: int
         sent: int
         failed: int
@@ -323,6 +323,7 @@ class AlertRun(Aggregate):
         self.trigger = ""
         self.scheduled_for: datetime | None = None
         self.previous_as_at: date | None = None
+        self.policy: str | None = None  # the alert policy version; None for runs before v2
         self.started_at = datetime.min.replace(tzinfo=UTC)
         self.completed_at: datetime | None = None
         self.counts: dict[str, int] = {}
@@ -336,6 +337,7 @@ class AlertRun(Aggregate):
         trigger: str,
         scheduled_for: datetime | None,
         previous_as_at: date | None,
+        policy: str,
         by: str,
         now: datetime,
     ) -> AlertRun:
@@ -347,6 +349,7 @@ class AlertRun(Aggregate):
             trigger=trigger,
             scheduled_for=scheduled_for,
             previous_as_at=previous_as_at,
+            policy=policy,
             by=by,
         )
 
@@ -366,10 +369,7 @@ class AlertRun(Aggregate):
         )
 
 
-ALERT_TOPICS = (
-    Alert.Raised.TOPIC,
-    Alert.SendStarted.TOPIC,
-    Alert.Sent.TOPIC,
-    Alert.SendFailed.TOPIC,
-)
-RUN_TOPICS = (AlertRun.Started.TOPIC, AlertRun.Completed.TOPIC)
+# Every topic these events may be stored under (today's and the module-path ones before it),
+# for finding them in the notification log.
+ALERT_TOPICS = stored_topics(Alert.Raised, Alert.SendStarted, Alert.Sent, Alert.SendFailed)
+RUN_TOPICS = stored_topics(AlertRun.Started, AlertRun.Completed)

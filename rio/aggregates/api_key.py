@@ -1,29 +1,22 @@
 """The ApiKey aggregate: who was granted access to RIO's API, with which role, and when it ended.
 
 Granting and revoking are events in the same store as the recommendations, so an auditor
-can see who could write when. Only a hash of the secret is ever recorded. Topics are
-explicit and stable, like the Recommendation aggregate's.
+can see who could write when. Only a hash of the secret is ever recorded. Topics follow
+`rio.aggregates.topics` (`rio:ApiKey.Granted`), as they always have.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
+from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from rio.aggregates.topics import Stored
 from rio.domain import clock
+from rio.domain.access import Role as Role  # re-exported: a key names one of its roles
 from rio.domain.errors import InvalidCommand
-
-
-class Role(StrEnum):
-    """What a key may do; see DESIGN.md "API and security"."""
-
-    SECRETARIAT = "secretariat"  # record and read
-    AUDITOR = "auditor"  # read, replay, export, see the keys' history
-    OWNER = "owner"  # read the recommendations its owner owns
-    ADMIN = "admin"  # grant and revoke keys
 
 
 def api_key_id(key_id: str) -> UUID:
@@ -31,11 +24,8 @@ def api_key_id(key_id: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"rio:api-key:{key_id}")
 
 
-class ApiKey(Aggregate):
-    TOPIC = "rio:ApiKey"
-
-    class Event(Aggregate.Event):
-        TOPIC = "rio:ApiKey.Event"
+class ApiKey(Stored, Aggregate):
+    class Event(Stored, Aggregate.Event):
         recorded_by: str
 
         @staticmethod
@@ -43,7 +33,7 @@ class ApiKey(Aggregate):
             return clock.now()
 
     class Granted(Event, Aggregate.Created):
-        TOPIC = "rio:ApiKey.Granted"
+        class_version: ClassVar[int] = 1
         key_id: str
         name: str
         role: str
@@ -59,7 +49,7 @@ class ApiKey(Aggregate):
             aggregate.granted_by = self.recorded_by
 
     class Revoked(Event):
-        TOPIC = "rio:ApiKey.Revoked"
+        class_version: ClassVar[int] = 1
         reason: str | None
 
         def apply(self, aggregate: ApiKey) -> None:

@@ -3,7 +3,9 @@
 Events are immutable facts with two times: `occurred` (valid time, from the source) and the
 library's `timestamp` (recorded time, set by RIO). Commands validate first, then trigger one
 event; an event's `apply` only appends it, so replaying history can never fail or diverge.
-Topics are explicit and stable so events survive modules being moved or renamed.
+The facts' data shapes (and their stored versions) are the domain's (`rio.domain.facts`);
+this module adds the commands that check them and how each changes the aggregate. Topics
+follow `rio.aggregates.topics`.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from rio.domain import clock
+from rio.aggregates.topics import Stored
+from rio.domain import bounds, clock, facts
 from rio.domain.due_window import DueWindow, parse_due
 from rio.domain.errors import InvalidCommand
+from rio.domain.history import check_history
 from rio.domain.values import OwnerRole, RatingScale, Source
 
 _TICK = timedelta(microseconds=1)
@@ -29,15 +33,10 @@ def recommendation_id(review: str, number: int) -> UUID:
     return uuid5(NAMESPACE_URL, f"rio:recommendation:{review.strip().casefold()}:{number}")
 
 
-class Recommendation(Aggregate):
-    TOPIC = "rio:Recommendation"
+class Recommendation(Stored, Aggregate):
+    """One review recommendation; its events are the facts of `rio.domain.facts`."""
 
-    class Event(Aggregate.Event):
-        TOPIC = "rio:Recommendation.Event"
-        occurred: date
-        source: Source
-        recorded_by: str
-
+    class Event(Stored, facts.Fact):
         def apply(self, aggregate: Recommendation) -> None:
             aggregate.history.append(self)
 
@@ -45,93 +44,41 @@ class Recommendation(Aggregate):
         def create_timestamp() -> datetime:
             return clock.now()
 
-        @property
-        def event_id(self) -> str:
-            """Stable public id of the event: the aggregate id and its version."""
-            return f"{self.originator_id}/{self.originator_version}"
-
-    class Registered(Event, Aggregate.Created):
-        TOPIC = "rio:Recommendation.Registered"
-        review: str
-        number: int
-        title: str
-        text: str
-
+    class Registered(Event, facts.Registered, Aggregate.Created):
         def apply(self, aggregate: Recommendation) -> None:
             aggregate.review = self.review
             aggregate.number = self.number
             aggregate.history = [self]
 
-    class ActionAdded(Event):
-        TOPIC = "rio:Recommendation.ActionAdded"
-        action: str
-        text: str
+    class ActionAdded(Event, facts.ActionAdded):
+        pass
 
-    class OwnerAssigned(Event):
-        TOPIC = "rio:Recommendation.OwnerAssigned"
-        owner: str
-        role: str
-        commitment: str | None
+    class OwnerAssigned(Event, facts.OwnerAssigned):
+        pass
 
-    class DecisionRecorded(Event):
-        TOPIC = "rio:Recommendation.DecisionRecorded"
-        decision: str
-        decided_by: str | None
+    class DecisionRecorded(Event, facts.DecisionRecorded):
+        pass
 
-    class CommitmentMade(Event):
-        TOPIC = "rio:Recommendation.CommitmentMade"
-        commitment: str
-        deliverable: str
-        due: DueWindow | None
-        owner: str | None
-        action: str | None
+    class CommitmentMade(Event, facts.CommitmentMade):
+        pass
 
-    class CommitmentRevised(Event):
-        TOPIC = "rio:Recommendation.CommitmentRevised"
-        commitment: str
-        due: DueWindow | None
-        deliverable: str | None
-        reason: str | None
+    class CommitmentRevised(Event, facts.CommitmentRevised):
+        pass
 
-        @property
-        def unexplained(self) -> bool:
-            """DAO 02/20: every moved date must be explained; one that wasn't is a finding."""
-            return self.due is not None and not self.reason
+    class CommitmentWithdrawn(Event, facts.CommitmentWithdrawn):
+        pass
 
-    class CommitmentWithdrawn(Event):
-        TOPIC = "rio:Recommendation.CommitmentWithdrawn"
-        commitment: str
-        reason: str
+    class MilestoneDelivered(Event, facts.MilestoneDelivered):
+        pass
 
-    class MilestoneDelivered(Event):
-        TOPIC = "rio:Recommendation.MilestoneDelivered"
-        commitment: str
-        evidence: str
+    class ProgressNoted(Event, facts.ProgressNoted):
+        pass
 
-    class ProgressNoted(Event):
-        TOPIC = "rio:Recommendation.ProgressNoted"
-        note: str
-        commitment: str | None
+    class StatusAssessed(Event, facts.StatusAssessed):
+        pass
 
-    class StatusAssessed(Event):
-        TOPIC = "rio:Recommendation.StatusAssessed"
-        scale: str
-        rating: str
-        rationale: str
-        assessor: str
-        commitment: str | None
-
-    class EventCorrected(Event):
-        """Supersedes an earlier event from this event's recorded time on; never edits it."""
-
-        TOPIC = "rio:Recommendation.EventCorrected"
-        corrects: int
-        changes: dict[str, Any]
-        retracted: bool
-        reason: str
-
-        def corrected(self, target: Recommendation.Event) -> Recommendation.Event:
-            return dataclasses.replace(target, **self.changes)
+    class EventCorrected(Event, facts.EventCorrected):
+        pass
 
     def __init__(self) -> None:
         # Registered.apply fills these in; declared here so their types are known.
@@ -391,8 +338,6 @@ class Recommendation(Aggregate):
 
     def _record(self, event_class: type[Recommendation.Event], **fields: Any) -> None:
         """Check the event against the whole valid-time history, then trigger it."""
-        from rio.domain.history import check_history
-
         fields["recorded_by"] = _text("recorded_by", fields["recorded_by"])
         _not_in_future(fields["occurred"])
         provisional = event_class(
@@ -403,7 +348,11 @@ class Recommendation(Aggregate):
             timestamp=max(event_class.create_timestamp(), self.modified_on + _TICK),
             **fields,
         )
-        check_history([*self.history, provisional], new_version=provisional.originator_version)
+        self._checked = check_history(
+            [*self.history, provisional],
+            new_version=provisional.originator_version,
+            checked=getattr(self, "_checked", None),
+        )
         self.trigger_event(event_class, timestamp=provisional.timestamp, **fields)
 
 
@@ -417,6 +366,9 @@ def _not_in_future(occurred: date) -> None:
             f"occurred {occurred.isoformat()} is in the future (today is {today.isoformat()}): "
             "record a fact once it has happened"
         )
+    bound = bounds.outside(occurred)
+    if bound is not None:
+        raise InvalidCommand(f"occurred {bound}: check the year")
 
 
 def _text(name: str, value: str) -> str:
@@ -502,3 +454,7 @@ def _as_date(name: str, value: Any) -> date:
         return date.fromisoformat(str(value))
     except ValueError:
         raise InvalidCommand(f"{name} {value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+# The event each command records, so a bulk load that names its commands can put them in
+# the valid-time order the recorded facts will have.

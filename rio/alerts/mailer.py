@@ -14,10 +14,10 @@ from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from rio.domain.errors import DomainError
+from rio.errors import ConfigurationError
 
 
-class BadSMTPURL(DomainError):
+class BadSMTPURL(ConfigurationError):
     """RIO_SMTP_URL names no mail server RIO can use."""
 
 

@@ -15,15 +15,13 @@ from typing import Any
 
 import yaml
 
-from rio.domain.errors import DomainError
+from rio.domain.access import owner_key
+from rio.errors import ConfigurationError
 
 
-class OwnersFileError(DomainError):
-    """The owners file cannot be read, or says something that is not an address."""
-
-
-def _key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+class OwnersFileError(ConfigurationError):
+    """The owners file (RIO_OWNERS_FILE) or RIO_OWNER_EMAILS cannot be read, or says
+    something that is not an address."""
 
 
 @dataclass(frozen=True)
@@ -40,17 +38,20 @@ class OwnerDirectory:
             try:
                 data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
             except (OSError, yaml.YAMLError) as error:
-                raise OwnersFileError(f"cannot read the owners file {file}: {error}") from None
+                raise OwnersFileError(
+                    f"RIO_OWNERS_FILE: cannot read the owners file {file}: {error}"
+                ) from None
             if not isinstance(data, dict):
                 raise OwnersFileError(
-                    f"{file}: the owners file must map each owner's name to an address"
+                    f"RIO_OWNERS_FILE {file}: the owners file must map each owner's name to an "
+                    "address"
                 )
-            entries.update(_entries(data, str(file)))
+            entries.update(_entries(data, f"RIO_OWNERS_FILE {file}"))
         entries.update(_entries(mapping or {}, "RIO_OWNER_EMAILS"))
         return cls(entries)
 
     def address_of(self, owner: str) -> tuple[str, ...]:
-        return self.addresses.get(_key(owner), ())
+        return self.addresses.get(owner_key(owner), ())
 
 
 def _entries(data: Mapping[str, Any], where: str) -> dict[str, tuple[str, ...]]:
@@ -63,5 +64,5 @@ def _entries(data: Mapping[str, Any], where: str) -> dict[str, tuple[str, ...]]:
         for address, bare in zip(raw, addresses, strict=True):
             if "@" not in bare:
                 raise OwnersFileError(f"{where}: {address!r} (for {name!r}) is not an address")
-        entries[_key(str(name))] = addresses
+        entries[owner_key(str(name))] = addresses
     return entries

@@ -8,13 +8,16 @@ recorded alerts still prevent a duplicate email if that ever failed, and a sched
 records one run however many schedulers fire it.
 
 `start_scheduler` is for a host process (`rio serve`); `serve_forever` is `rio scheduler`.
+Both take the composition root (`rio.runtime.Runtime`, seen here as a `SchedulerHost`): the
+jobs ask it for an alert service, so they rate by the same policy as every other door.
 """
 
 from __future__ import annotations
 
 import threading
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -27,9 +30,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from rio.alerts.service import AlertService
-from rio.application.service import RIO
 from rio.domain import clock
-from rio.domain.errors import DomainError
+from rio.errors import ConfigurationError
 from rio.persistence.locks import StoreLock, scheduler_lock
 from rio.projections.read_model import sqlalchemy_url
 from rio.settings import Settings
@@ -40,13 +42,24 @@ JOBS_TABLE = "rio_scheduler_jobs"
 RUN_JOB = "rio-alerts-run"
 RETRY_JOB = "rio-alerts-retry"
 
-# The settings of the scheduler running in this process. APScheduler's persistent job
-# store keeps a job as a reference to a module-level function, and the settings (which
-# hold the SMTP password) must not be pickled into the database with it.
-_job_settings: Settings | None = None
+
+class SchedulerHost(Protocol):
+    """What the scheduler needs of the composition root: the settings, and an alert service
+    on store connections of its own for each job (closed when the job ends)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    def alert_session(self, principal: str) -> AbstractContextManager[AlertService]: ...
 
 
-class SchedulerConfigError(DomainError):
+# The host of the scheduler running in this process. APScheduler's persistent job store
+# keeps a job as a reference to a module-level function, and the settings (which hold the
+# SMTP password) must not be pickled into the database with it.
+_job_host: SchedulerHost | None = None
+
+
+class SchedulerConfigError(ConfigurationError):
     """A scheduler setting (cron expression, time zone) RIO cannot use."""
 
 
@@ -121,12 +134,13 @@ def latest_fire_time(trigger: CronTrigger, now: datetime) -> datetime:
     return now
 
 
-def start_scheduler(app_settings: Settings) -> BackgroundScheduler | None:
+def start_scheduler(host: SchedulerHost) -> BackgroundScheduler | None:
     """Start the alert scheduler in the background, or return None if another process has it.
 
     Call `.shutdown()` on the result when the host process stops; that releases the lock.
     """
-    global _job_settings
+    global _job_host
+    app_settings = host.settings
     trigger = cron_trigger(app_settings.alert_cron, app_settings.alert_timezone)
     lock = scheduler_lock(app_settings.database_url)
     if not lock.acquire():
@@ -135,7 +149,7 @@ def start_scheduler(app_settings: Settings) -> BackgroundScheduler | None:
     scheduler = None
     try:
         scheduler = _build(app_settings, lock)
-        _job_settings = app_settings
+        _job_host = host
         scheduler.start(paused=True)
         _install_jobs(scheduler, trigger, app_settings)
         scheduler.resume()
@@ -155,13 +169,13 @@ def start_scheduler(app_settings: Settings) -> BackgroundScheduler | None:
 
 
 def serve_forever(
-    app_settings: Settings, stop: threading.Event | None = None, poll_seconds: float = 30.0
+    host: SchedulerHost, stop: threading.Event | None = None, poll_seconds: float = 30.0
 ) -> None:
     """`rio scheduler`: hold the scheduler until `stop` is set; wait for the lock meanwhile."""
     stop = stop or threading.Event()
     standby_logged = False
     while not stop.is_set():
-        scheduler = start_scheduler(app_settings)
+        scheduler = start_scheduler(host)
         if scheduler is None:
             if not standby_logged:
                 log.info("scheduler_standby", retry_every_seconds=poll_seconds)
@@ -184,37 +198,31 @@ def serve_forever(
 
 def run_alerts_job() -> None:
     """The cron job: one alert run as at today, recorded against its scheduled slot."""
-    settings = _settings()
+    host = _host()
+    settings = host.settings
     slot = latest_fire_time(cron_trigger(settings.alert_cron, settings.alert_timezone), clock.now())
-    app = RIO(settings.database_url)
     try:
-        AlertService(app, settings, principal="rio:scheduler").run(
-            trigger="scheduler", scheduled_for=slot
-        )
+        with host.alert_session("rio:scheduler") as service:
+            service.run(trigger="scheduler", scheduled_for=slot)
     except Exception:
         log.exception("alert_run_failed", slot=slot.isoformat())
-    finally:
-        app.close()
 
 
 def retry_alerts_job() -> None:
     """The retry job: send pending alerts whose back-off has passed; looks for nothing new."""
-    settings = _settings()
-    app = RIO(settings.database_url)
     try:
-        report = AlertService(app, settings, principal="rio:scheduler").deliver_pending()
+        with _host().alert_session("rio:scheduler") as service:
+            report = service.deliver_pending()
         if report.digests:
             log.info("alert_retry_completed", sent=report.sent, failed=report.failed)
     except Exception:
         log.exception("alert_retry_failed")
-    finally:
-        app.close()
 
 
-def _settings() -> Settings:
-    if _job_settings is None:
+def _host() -> SchedulerHost:
+    if _job_host is None:
         raise SchedulerConfigError("the alert job ran in a process that started no scheduler")
-    return _job_settings
+    return _job_host
 
 
 def _build(settings: Settings, lock: StoreLock) -> RIOScheduler:

@@ -26,8 +26,10 @@ from rio.alerts.owners import OwnerDirectory
 from rio.application.alert_records import AlertRecords
 from rio.application.service import RIO
 from rio.domain import clock
+from rio.domain.access import owner_key
 from rio.domain.alert_policy import Findings, Thresholds, Unaddressed, alerts_due
-from rio.domain.errors import DomainError
+from rio.domain.rag import Policy
+from rio.errors import ConfigurationError
 from rio.projections.read_model import ReadModel
 from rio.settings import Settings
 
@@ -37,7 +39,7 @@ CLAIM_TRIES = 5
 A = TypeVar("A", bound=AlertLike)
 
 
-class AlertsNotConfigured(DomainError):
+class AlertsNotConfigured(ConfigurationError):
     """Alerts cannot be sent because a setting they need is missing."""
 
 
@@ -97,6 +99,8 @@ class AlertService:
         settings: Settings,
         mailer: Mailer | None = None,
         principal: str = "rio:alerts",
+        policy: Policy | None = None,
+        read_model: ReadModel | None = None,
     ) -> None:
         self.app = app
         self.settings = settings
@@ -106,9 +110,11 @@ class AlertService:
         self.lease = timedelta(minutes=settings.alert_send_lease_minutes)
         self.thresholds = Thresholds(
             due_soon_days=settings.due_soon_days,
-            stale_after_days=settings.stale_after_days,
             escalate_after_days=settings.escalate_after_days,
+            # The runtime passes the one Policy that status and the board use too.
+            policy=policy or settings.rag_policy(),
         )
+        self.read_model = read_model  # the runtime's; None: one of its own for each run
 
     # --- runs -----------------------------------------------------------------------------
 
@@ -203,8 +209,8 @@ class AlertService:
         now = clock.now()
         found = self.records.alerts()
         if owner is not None:
-            wanted = " ".join(owner.split()).casefold()
-            found = [a for a in found if " ".join(a.owner.split()).casefold() == wanted]
+            wanted = owner_key(owner)
+            found = [a for a in found if owner_key(a.owner) == wanted]
         if status is not None:
             found = [a for a in found if a.status(now, self.lease).value == status]
         return found
@@ -218,11 +224,14 @@ class AlertService:
     # --- steps ----------------------------------------------------------------------------
 
     def _findings(self, day: date, previous: date | None) -> Findings:
-        model = ReadModel(self.app)
-        try:
-            programme = model.programme(day)
-        finally:
-            model.close()
+        if self.read_model is not None:
+            programme = self.read_model.programme(day)
+        else:
+            model = ReadModel(self.app)
+            try:
+                programme = model.programme(day)
+            finally:
+                model.close()
         return alerts_due(programme, previous, self.thresholds)
 
     def _preview(

@@ -10,11 +10,12 @@ import structlog
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from rio.api import problems
+from rio.api import links, metrics, problems
 from rio.api.middleware import Authenticate, LimitBody, RequestLog
 from rio.api.routes import audit, commands, health, keys, programme, recommendations
 from rio.api.services import Services
-from rio.settings import Settings, get_settings
+from rio.runtime import Runtime
+from rio.settings import Settings
 from rio.web import routes as board
 
 log = structlog.get_logger("rio.api")
@@ -24,15 +25,18 @@ RIO records what government promised against a review's recommendations, by whom
 when, and what happened; and answers "as at" questions on two time axes: `as_at` (the
 world, a date) and `known_at` (what RIO had recorded, a timestamp).
 
-Every route but `GET /health` needs an API key (`Authorization: Bearer <key>` or
-`X-API-Key`), created with `rio keys create`. Errors are `application/problem+json`
+Every route but `GET /health` and `GET /ready` needs an API key (`Authorization: Bearer
+<key>` or `X-API-Key`), created with `rio keys create`. Errors are `application/problem+json`
 (RFC 9457). Writes accept `If-Match` (the ETag you read) and `Idempotency-Key`.
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    services = Services(settings)
+def create_app(settings: Settings | Runtime | None = None) -> FastAPI:
+    """The app on the store `settings` name (default: the environment's), or on a runtime
+    already built from them (`rio serve` shares its own with the scheduler)."""
+    runtime = settings if isinstance(settings, Runtime) else Runtime(settings)
+    settings = runtime.settings
+    services = Services(runtime)
     durability = services.sqlite_durability()
     if durability is not None:
         mode, level = durability
@@ -67,19 +71,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     board.install(app)  # the status board: its router, static files and HTML error pages
-    public = {"/health"} | ({"/docs", "/openapi.json"} if public_docs else set())
+    public = {"/health", "/ready"} | ({"/docs", "/openapi.json"} if public_docs else set())
     # Added innermost first: the log line wraps everything, authentication comes before
     # the body is read.
     app.add_middleware(LimitBody, limit=settings.api_max_body_bytes)
     app.add_middleware(
         Authenticate, services=services, public=frozenset(public), own_auth=(board.PREFIX,)
     )
+    metrics.install(app, services)  # outside authentication: refusals are counted too
     app.add_middleware(RequestLog)
     return app
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's schema, with problem answers documented as application/problem+json only."""
+    """FastAPI's schema, with problem answers documented as application/problem+json only,
+    and links from what an answer recorded to the operations that take it (`rio.api.links`)."""
     if app.openapi_schema is None:
         schema = get_openapi(
             title=app.title,
@@ -93,5 +99,17 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     content = answer.get("content", {})
                     if problems.MEDIA_TYPE in content and "application/json" in content:
                         content[problems.MEDIA_TYPE] = content.pop("application/json")
+        _document_page_bound(schema, app.state.services.settings.api_max_page_size)
+        links.add_links(schema)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _document_page_bound(schema: dict[str, Any], bound: int) -> None:
+    """`page_size`'s maximum is a setting (RIO_API_MAX_PAGE_SIZE) the paging dependency
+    enforces at request time; the schema says it too, so a client knows before asking."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and parameter.get("name") == "page_size":
+                    parameter.setdefault("schema", {})["maximum"] = bound

@@ -1,40 +1,38 @@
 """Running one command for a route: idempotency, the call itself, catch-up, the answer.
 
-Routes say which application method to call with which fields; this does the rest the
-same way for every command, so a route holds no rules and no error handling.
+Routes say which typed command to run with which fields; this does the rest the same way
+for every command, so a route holds no rules and no error handling. An answer is built from
+what the command recorded (the stored event at its new version, or a batch's result) by
+the same code for a first try and for its replay, so a retry gets the first answer back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from typing import Annotated, Any
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import structlog
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from rio.aggregates.recommendation import Recommendation
 from rio.api.deps import CurrentPrincipal, ExpectedVersion, ServicesDep, Target, idempotency_key
-from rio.api.idempotency import Stored
+from rio.api.idempotency import Outcome, Stored
 from rio.api.problems import ApiProblem
 from rio.api.services import Services
+from rio.application.batch import BatchResult, RecommendationBatch
+from rio.application.commands import RecommendationCommand, RegisterRecommendation
 from rio.application.keys import Principal
-from rio.domain.errors import NotFound
+from rio.application.receipts import Completed, Recorded, RequestKey, Result
+from rio.domain.errors import NotFound, VersionConflict
+from rio.reports.history import event_row
 
 log = structlog.get_logger("rio.api")
-
-# Called with (recorded_by, expected_version); returns the recommendation's new version.
-Call = Callable[[str, int | None], int]
-
-
-def event_row(event: Recommendation.Event) -> dict[str, Any]:
-    """The same shape as `rio history --json`."""
-    from rio.cli.main import _event_row
-
-    return _event_row(event)
+R = TypeVar("R", Recorded, BatchResult)
 
 
 def etag(version: int) -> str:
@@ -56,98 +54,161 @@ class Commands:
         self.expected = expected
         self.key = key
 
-    def run(self, target: Target, command: str, body: BaseModel, call: Call) -> JSONResponse:
-        """Record one event on `target` by `call`; 201 with the event, its ETag and Location."""
-        fields: dict[str, Any] = self.request.state.log
-        fields.update(command=command, aggregate_id=str(target.id))
-        replayed = self._begin(body)
-        if replayed is not None:
-            fields.update(version=replayed.body.get("version"), idempotent_replay=True)
-            return self._respond(replayed, replayed=True)
-        try:
-            with self.services.writing():
-                version = call(self.principal.recorded_by, self.expected)
-        except NotFound:
-            self._release()
-            raise NotFound(
-                f"review {target.review!r} has no recommendation {target.number}"
-            ) from None
-        except BaseException:
-            self._release()
-            raise
-        fields["version"] = version
-        self.services.recorded()
-        stored = self.services.rio.recorder.select_events(
-            target.id, gt=version - 1, lte=version, limit=1
-        )
-        event = self.services.rio.mapper.to_domain_event(stored[0])
-        answer = Stored(
-            status=201,
-            headers={"ETag": etag(version), "Location": f"{target.path}/history/{version}"},
-            body={
-                "review": target.review,
-                "number": target.number,
-                "version": version,
-                "event": event_row(event),  # type: ignore[arg-type]
-            },
-        )
-        self._complete(answer)
-        return self._respond(answer)
+    def run(
+        self,
+        target: Target,
+        name: str,
+        body: BaseModel,
+        command: Callable[[str], RecommendationCommand],
+    ) -> JSONResponse:
+        """Run `command(recorded_by)` on `target`; 201 with the event, its ETag and Location."""
+
+        def call(request: RequestKey | None) -> Recorded:
+            version = self.services.rio.handle(
+                target.id,
+                command(self.principal.recorded_by),
+                expected_version=self.expected,
+                request=request,
+            )
+            return Recorded(target.id, version)
+
+        return self._recording(target, name, body, call)
+
+    def register(
+        self, target: Target, body: BaseModel, command: Callable[[str], RegisterRecommendation]
+    ) -> JSONResponse:
+        """Register the recommendation `target`: answered as `run` answers."""
+
+        def call(request: RequestKey | None) -> Recorded:
+            recommendation = self.services.rio.register_recommendation(
+                command(self.principal.recorded_by), request=request
+            )
+            return Recorded(recommendation.id, recommendation.version)
+
+        return self._recording(target, "register_recommendation", body, call)
 
     def run_many(
-        self, command: str, body: BaseModel, call: Callable[[str], Stored]
+        self,
+        review: str,
+        name: str,
+        body: BaseModel,
+        batches: Callable[[str], Sequence[RecommendationBatch]],
     ) -> JSONResponse:
         """Record a batch (many aggregates): idempotent like `run`, without an ETag."""
-        self.request.state.log.update(command=command)
-        replayed = self._begin(body)
-        if replayed is not None:
-            self.request.state.log.update(idempotent_replay=True)
-            return self._respond(replayed, replayed=True)
-        try:
-            with self.services.writing():
-                answer = call(self.principal.recorded_by)
-        except BaseException:
-            self._release()
-            raise
-        self.services.recorded()
-        self._complete(answer)
-        return self._respond(answer)
+        self.request.state.log.update(command=name)
+
+        def call(request: RequestKey | None) -> BatchResult:
+            return self.services.rio.record_batch(
+                batches(self.principal.recorded_by), request=request
+            )
+
+        def answer(result: BatchResult) -> Stored:
+            versions = zip(result.recommendations, result.versions, strict=True)
+            return Stored(
+                status=201,
+                headers={},
+                body={
+                    "review": review,
+                    "recorded": result.recorded,
+                    "already_recorded": result.already_recorded,
+                    "recommendations": [{"number": n, "version": v} for n, v in versions],
+                },
+            )
+
+        return self._execute(body, BatchResult, call, answer)
 
     # --- plumbing -----------------------------------------------------------------------------
 
-    def _request_hash(self, body: BaseModel) -> str:
-        text = json.dumps(
-            {
-                "method": self.request.method,
-                "path": self.request.url.path,
-                "body": body.model_dump(mode="json"),
-            },
-            sort_keys=True,
-        )
-        return hashlib.sha256(text.encode()).hexdigest()
+    def _recording(
+        self,
+        target: Target,
+        name: str,
+        body: BaseModel,
+        call: Callable[[RequestKey | None], Recorded],
+    ) -> JSONResponse:
+        fields: dict[str, Any] = self.request.state.log
+        fields.update(command=name, aggregate_id=str(target.id))
 
-    def _begin(self, body: BaseModel) -> Stored | None:
-        if self.key is None:
-            return None
-        outcome = self.services.idempotency.begin(
-            self.principal.key_id, self.key, self._request_hash(body)
-        )
-        if outcome.stored is not None:
-            return outcome.stored
-        if outcome.clash == "different-request":
-            raise ApiProblem(
-                422,
-                f"Idempotency-Key {self.key!r} was already used for a different request: "
-                "use a new key for a new request",
-                slug="idempotency-key-reused",
-                errors=[
-                    {
-                        "field": "header.Idempotency-Key",
-                        "message": "already used for a different request",
-                        "type": "idempotency_key_reused",
-                    }
-                ],
+        def answer(result: Recorded) -> Stored:
+            fields["version"] = result.version
+            event = self.services.rio.event(result.rec, result.version)
+            return Stored(
+                status=201,
+                headers={
+                    "ETag": etag(result.version),
+                    "Location": f"{target.path}/history/{result.version}",
+                },
+                body={
+                    "review": target.review,
+                    "number": target.number,
+                    "version": result.version,
+                    "event": event_row(event),
+                },
             )
+
+        try:
+            return self._execute(body, Recorded, call, answer)
+        except NotFound:
+            raise NotFound(
+                f"review {target.review!r} has no recommendation {target.number}"
+            ) from None
+
+    def _execute(
+        self,
+        body: BaseModel,
+        kind: type[R],
+        call: Callable[[RequestKey | None], R],
+        answer: Callable[[R], Stored],
+    ) -> JSONResponse:
+        """Answer a committed request again, or run it once and answer."""
+        request = self._request_key(body)
+        if request is not None:
+            outcome = self.services.idempotency.begin(
+                request.holder, request.key, request.request_hash
+            )
+            replayed = self._replay(outcome, kind, answer)
+            if replayed is not None:
+                return replayed
+        try:
+            with self.services.writing():
+                result = call(request)
+        except VersionConflict:
+            if request is None:
+                raise
+            # A duplicate that ran beside the first try (a claim taken over too soon) is
+            # refused by the receipt's key, recording nothing: answer as the first try did.
+            done = self.services.idempotency.completed(request.holder, request.key)
+            self._release(request)
+            if done is None or done.request_hash != request.request_hash:
+                raise
+            return self._answer_again(done, kind, answer)
+        except BaseException:
+            if request is not None:
+                self._release(request)
+            raise
+        _pause_after_commit_if_asked(self.services.settings.test_pause_after_commit)
+        self.services.recorded()
+        if request is not None:
+            try:  # the receipt answers retries from now on; a claim left over is harmless
+                self._release(request)
+            except Exception as error:
+                log.warning("idempotency_claim_left", error=f"{type(error).__name__}: {error}")
+        return self._respond(answer(result))
+
+    def _replay(
+        self, outcome: Outcome, kind: type[R], answer: Callable[[R], Stored]
+    ) -> JSONResponse | None:
+        """The answer again for a request already done; None to run it; a problem to refuse."""
+        if outcome.completed is not None:
+            return self._answer_again(outcome.completed, kind, answer)
+        if outcome.stored is not None:
+            stored = outcome.stored
+            self.request.state.log.update(
+                idempotent_replay=True, version=stored.body.get("version")
+            )
+            return self._respond(stored, replayed=True)
+        if outcome.clash == "different-request":
+            raise self._reused()
         if outcome.clash == "in-progress":
             raise ApiProblem(
                 409,
@@ -158,17 +219,47 @@ class Commands:
             )
         return None
 
-    def _release(self) -> None:
-        if self.key is not None:
-            self.services.idempotency.release(self.principal.key_id, self.key)
+    def _answer_again(
+        self, done: Completed, kind: type[R], answer: Callable[[R], Stored]
+    ) -> JSONResponse:
+        result: Result = done.result
+        if not isinstance(result, kind):  # the hash covers the path, so only a reused key
+            raise self._reused()
+        self.request.state.log.update(idempotent_replay=True)
+        return self._respond(answer(result), replayed=True)
 
-    def _complete(self, answer: Stored) -> None:
+    def _reused(self) -> ApiProblem:
+        return ApiProblem(
+            422,
+            f"Idempotency-Key {self.key!r} was already used for a different request: "
+            "use a new key for a new request",
+            slug="idempotency-key-reused",
+            errors=[
+                {
+                    "field": "header.Idempotency-Key",
+                    "message": "already used for a different request",
+                    "type": "idempotency_key_reused",
+                }
+            ],
+        )
+
+    def _release(self, request: RequestKey) -> None:
+        self.services.idempotency.release(request.holder, request.key)
+
+    def _request_key(self, body: BaseModel) -> RequestKey | None:
         if self.key is None:
-            return
-        try:
-            self.services.idempotency.complete(self.principal.key_id, self.key, answer)
-        except Exception as error:  # recorded already: answer, and let a retry find it pending
-            log.warning("idempotency_record_failed", error=f"{type(error).__name__}: {error}")
+            return None
+        text = json.dumps(
+            {
+                "method": self.request.method,
+                "path": self.request.url.path,
+                "body": body.model_dump(mode="json"),
+            },
+            sort_keys=True,
+        )
+        return RequestKey(
+            self.principal.key_id, self.key, hashlib.sha256(text.encode()).hexdigest()
+        )
 
     @staticmethod
     def _respond(answer: Stored, replayed: bool = False) -> JSONResponse:
@@ -176,6 +267,16 @@ class Commands:
         if replayed:
             headers["Idempotent-Replayed"] = "true"
         return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+
+
+def _pause_after_commit_if_asked(signal_file: Path | None) -> None:
+    """Fault injection for tests (RIO_TEST_PAUSE_AFTER_COMMIT): with a path set, a command
+    that has committed touches it and never answers, so a test can kill the server exactly
+    between the commit and the answer. Unset (always, outside tests), it does nothing."""
+    if signal_file is None:
+        return
+    signal_file.touch()
+    threading.Event().wait()
 
 
 def commands(

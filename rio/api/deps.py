@@ -13,12 +13,13 @@ from uuid import UUID
 from fastapi import Depends, Header, Path, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from rio.aggregates.api_key import Role
 from rio.aggregates.recommendation import recommendation_id
+from rio.api.params import DIGITS_ONLY, QueryDate
 from rio.api.problems import ApiProblem, field_problem
 from rio.api.services import Services
 from rio.application.keys import Principal
-from rio.domain import clock
+from rio.domain import access, clock
+from rio.domain.access import REPLAYERS, KnownAtRefusal, Permission, Role
 
 _bearer = HTTPBearer(
     auto_error=False, description="`Authorization: Bearer <key>`, a key from `rio keys create`."
@@ -73,13 +74,6 @@ def require(*roles: Role) -> Callable[[Principal], Principal]:
     return guard
 
 
-WRITERS = (Role.SECRETARIAT,)
-READERS = (Role.SECRETARIAT, Role.AUDITOR, Role.OWNER)
-EXPORTERS = (Role.SECRETARIAT, Role.AUDITOR)
-KEY_READERS = (Role.ADMIN, Role.AUDITOR)
-KEY_ADMINS = (Role.ADMIN,)
-
-
 # --- parameters ---------------------------------------------------------------------------------
 
 ReviewKey = Annotated[
@@ -93,7 +87,9 @@ ReviewKey = Annotated[
     ),
 ]
 RecommendationNumber = Annotated[
-    int, Path(ge=1, le=100_000, description="The recommendation's number in its review.")
+    int,
+    Path(ge=1, le=100_000, description="The recommendation's number in its review."),
+    DIGITS_ONLY,
 ]
 CommitmentKey = Annotated[
     str,
@@ -132,7 +128,7 @@ TargetDep = Annotated[Target, Depends(target)]
 
 def as_at_param(
     as_at: Annotated[
-        date | None,
+        QueryDate | None,
         Query(
             description="Valid time: the programme as it stood in the world on this date "
             "(YYYY-MM-DD, default today).",
@@ -147,22 +143,45 @@ AsAt = Annotated[date, Depends(as_at_param)]
 
 
 def known_at_param(
+    principal: CurrentPrincipal,
     known_at: Annotated[
         str | None,
         Query(
             max_length=64,
             description="Recorded time: only what RIO had recorded by then. A timestamp "
-            "(2026-01-01T09:30+00:00) or a date, meaning the end of that day in London.",
+            "(2026-01-01T09:30+00:00) or a date, meaning the end of that day in London; "
+            "not in the future. For auditors and the secretariat.",
             examples=["2026-01-01"],
         ),
     ] = None,
 ) -> datetime | None:
-    return parse_known_at("query.known_at", known_at)
+    return known_at_for(principal.role, "query.known_at", known_at)
 
 
-def parse_known_at(field: str, value: str | None) -> datetime | None:
-    if value is None:
+def known_at_for(role: Role | None, field: str, text: str | None) -> datetime | None:
+    """`text` as a known-at moment, if a reader of `role` (None: the public board) may ask
+    it: the API and the board both call this, so they refuse alike (`access.known_at_refusal`)."""
+    if text is None:
         return None
+    moment = parse_known_at(field, text)
+    refusal = access.known_at_refusal(role, moment)
+    if refusal is KnownAtRefusal.NOT_FOR_ROLE:
+        raise ApiProblem(
+            403,
+            "the known-at view (what RIO had recorded by a past moment) is for auditors and "
+            "the secretariat: use such a key, or leave known_at out",
+            slug="forbidden",
+        )
+    if refusal is KnownAtRefusal.IN_THE_FUTURE:
+        raise field_problem(
+            field,
+            f"{text!r} is in the future: RIO cannot know what it has not recorded "
+            "(leave known_at out for everything recorded so far)",
+        )
+    return moment
+
+
+def parse_known_at(field: str, value: str) -> datetime:
     try:
         return clock.parse_moment(value)
     except ValueError:
@@ -172,6 +191,12 @@ def parse_known_at(field: str, value: str | None) -> datetime | None:
 
 
 KnownAt = Annotated[datetime | None, Depends(known_at_param)]
+
+
+def log_position(services: Services, role: Role) -> int | None:
+    """The event log's head for an answer's `position`, or None for a reader it would tell
+    how much others record (an owner key: see `Permission.LOG_POSITION`)."""
+    return services.rio.position() if access.may(role, Permission.LOG_POSITION) else None
 
 
 def replay_param(
@@ -184,7 +209,7 @@ def replay_param(
         ),
     ] = False,
 ) -> bool:
-    if replay and principal.role not in EXPORTERS:
+    if replay and principal.role not in REPLAYERS:
         raise ApiProblem(403, "replay is for auditors and the secretariat", slug="forbidden")
     return replay
 
@@ -207,9 +232,13 @@ class Paging:
 
 def paging(
     services: ServicesDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000, description="1 for the first page.")] = 1,
+    page: Annotated[
+        int, Query(ge=1, le=1_000_000, description="1 for the first page."), DIGITS_ONLY
+    ] = 1,
     page_size: Annotated[
-        int, Query(ge=1, description="Items per page; at most RIO_API_MAX_PAGE_SIZE (200).")
+        int,
+        Query(ge=1, description="Items per page; at most RIO_API_MAX_PAGE_SIZE (200)."),
+        DIGITS_ONLY,
     ] = 50,
 ) -> Paging:
     bound = services.settings.api_max_page_size

@@ -1,4 +1,5 @@
-"""ASGI middleware: the request log line, authentication with rate limiting, the body limit.
+"""ASGI middleware: the request log line and common headers, authentication with rate limiting
+and throttled failures, the body limit.
 
 Pure ASGI (not BaseHTTPMiddleware) so context variables bound here reach the route and
 the log line sees what the route recorded in the request state.
@@ -14,15 +15,19 @@ from typing import Any
 import anyio.to_thread
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import ClientDisconnect
+from starlette.routing import Match
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rio.api.problems import problem_response
-from rio.api.ratelimit import retry_after
+from rio.api.ratelimit import TooManyFailures, retry_after
 from rio.api.services import Services
 from rio.application.keys import Principal
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+CLIENT_CLOSED = 499  # nginx's "client closed request": no answer was sent, none was wanted
 
 
 def _state(scope: Scope) -> dict[str, Any]:
@@ -30,8 +35,24 @@ def _state(scope: Scope) -> dict[str, Any]:
     return state
 
 
+def client_address(scope: Scope) -> str | None:
+    """The peer's address (the proxy's, unless uvicorn is told to trust forwarded headers)."""
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
+def _cacheable(scope: Scope) -> bool:
+    """Only the board's static files may be cached: every other answer holds what a key may
+    read, as of now."""
+    return isinstance(scope.get("endpoint"), StaticFiles)
+
+
 class RequestLog:
-    """Assigns the request id (X-Request-ID, in and out) and writes one line per request."""
+    """Assigns the request id (X-Request-ID, in and out), sets the headers every answer carries,
+    and writes one line per request.
+
+    A client that goes away before an answer is logged as 499 at info level: nothing failed.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -47,19 +68,38 @@ class RequestLog:
         fields: dict[str, Any] = {}
         state["log"] = fields
         status = 500
+        answered = disconnected = False
         started = time.perf_counter()
 
+        async def receive_watching() -> Message:
+            nonlocal disconnected
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected = True
+            return message
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+                answered = True
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = request_id
+                headers["X-Content-Type-Options"] = "nosniff"
+                if "cache-control" not in headers and not _cacheable(scope):
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             try:
-                await self.app(scope, receive, send_with_id)
+                await self.app(scope, receive_watching, send_with_id)
+            except ClientDisconnect:
+                # Raised by a body read after the client left: nobody is there to answer.
+                disconnected = True
             finally:
+                if disconnected and not answered:
+                    status = CLIENT_CLOSED
+                    fields["client_disconnected"] = True
                 route = scope.get("route")
                 principal: Principal | None = state.get("principal")
                 line = {
@@ -88,8 +128,26 @@ def presented_key(headers: Headers) -> str | None:
     return key or None
 
 
+def undeclared_method(scope: Scope) -> bool:
+    """The path is a route, but not for this method: the router answers 405 with Allow.
+
+    Answered before authentication: it runs no endpoint and says only which methods a route
+    takes, which /openapi.json documents anyway; routes match on their shape, never on data,
+    so it tells nothing about what is recorded.
+    """
+    router = getattr(scope.get("app"), "router", None)
+    partial = False
+    for route in getattr(router, "routes", ()):
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return False
+        partial = partial or match is Match.PARTIAL
+    return partial
+
+
 class Authenticate:
-    """Every route but the public ones needs a valid, unrevoked key; each key is rate-limited."""
+    """Every route but the public ones needs a valid, unrevoked key; each key is rate-limited,
+    and failed attempts are throttled per client address and per key id."""
 
     def __init__(
         self,
@@ -109,6 +167,7 @@ class Authenticate:
             scope["type"] != "http"
             or (scope["method"] in ("GET", "HEAD") and scope["path"] in self.public)
             or any(scope["path"] == p or scope["path"].startswith(p + "/") for p in self.own_auth)
+            or undeclared_method(scope)
         ):
             await self.app(scope, receive, send)
             return
@@ -124,7 +183,23 @@ class Authenticate:
             )
             await response(scope, receive, send)
             return
-        principal = await anyio.to_thread.run_sync(self.services.keys.authenticate, presented)
+        try:
+            principal = await anyio.to_thread.run_sync(
+                self.services.failed_auth.authenticate,
+                self.services.keys.authenticate,
+                presented,
+                client_address(scope),
+            )
+        except TooManyFailures as throttled:
+            response = problem_response(
+                429,
+                str(throttled),
+                slug="too-many-failed-authentications",
+                instance=scope["path"],
+                headers={"Retry-After": throttled.retry_after},
+            )
+            await response(scope, receive, send)
+            return
         if principal is None:
             response = problem_response(
                 401,

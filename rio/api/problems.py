@@ -2,6 +2,9 @@
 
 Routes never catch errors themselves: domain refusals, validation failures and HTTP errors
 all come here, so every error has the same shape and a message a person can act on.
+Refusals (`DomainError`) are the caller's to fix: 4xx. Faults of configuration
+(`ConfigurationError`) are the operator's: 500, logged, never a 4xx the caller would
+retry with other input.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from rio.application.batch import BatchRefused
+from rio.application.keys import LastAdminKey
 from rio.audit.verification import DigestError
 from rio.domain.errors import (
     CommitmentClosed,
@@ -31,6 +36,7 @@ from rio.domain.errors import (
     UnknownCommitment,
     VersionConflict,
 )
+from rio.errors import ConfigurationError
 from rio.persistence.chain import ChainError
 
 MEDIA_TYPE = "application/problem+json"
@@ -123,6 +129,7 @@ _DOMAIN: list[tuple[type[DomainError], int, str, str]] = [
     (InvalidCommand, 422, "invalid-command", "Command refused"),
     (DigestError, 422, "invalid-digest", "Not a RIO digest"),
     (ChainError, 409, "log-not-chained", "The event log is not fully chained"),
+    (LastAdminKey, 409, "last-admin-key", "The last admin key cannot be revoked"),
 ]
 
 
@@ -227,12 +234,31 @@ def _http_error(request: Request, error: Exception) -> JSONResponse:
             instance=_instance(request),
             errors=[{"field": "body", "message": message, "type": "json_invalid"}],
         )
+    headers = dict(error.headers) if error.headers else {}
+    if error.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
     return problem_response(
         error.status_code,
         detail,
         instance=_instance(request),
-        headers=dict(error.headers) if error.headers else None,
+        headers=headers or None,
     )
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes on this path, asked of the router itself: Starlette's
+    405 names only the first route's (GET for /keys, though POST /keys is another route)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 def _unavailable(request: Request, error: Exception) -> JSONResponse:
@@ -245,6 +271,21 @@ def _unavailable(request: Request, error: Exception) -> JSONResponse:
         slug="store-unavailable",
         instance=_instance(request),
         headers={"Retry-After": "1"},
+    )
+
+
+def _misconfigured(request: Request, error: Exception) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", None)
+    structlog.get_logger("rio.api").error(
+        "configuration_error", request_id=request_id, error=str(error)
+    )
+    return problem_response(
+        500,
+        f"RIO is not configured to answer this request: {error} (it has been logged: an "
+        "operator must fix the setting)",
+        slug="configuration",
+        title="RIO is misconfigured",
+        instance=_instance(request),
     )
 
 
@@ -261,6 +302,7 @@ def _server_error(request: Request, error: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(ConfigurationError, _misconfigured)
     app.add_exception_handler(ApiProblem, _api_problem)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -7,8 +7,9 @@ occurred date in the future, a commitment that does not exist) is the aggregate'
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +21,20 @@ from pydantic import (
     field_validator,
 )
 
+from rio.application.commands import (
+    AddAction,
+    AssessStatus,
+    AssignOwner,
+    CorrectEvent,
+    MakeCommitment,
+    NoteProgress,
+    RecommendationCommand,
+    RecordDecision,
+    RecordDelivery,
+    RegisterRecommendation,
+    ReviseCommitment,
+    WithdrawCommitment,
+)
 from rio.domain.values import Source
 
 
@@ -84,17 +99,13 @@ class SourceIn(_Request):
 
 
 class Cited(_Request):
-    """What every command carries: when it happened in the world, and on whose word."""
+    """What every command carries: when it happened in the world, and on whose word.
+
+    Each body turns itself into its application command (`rio.application.commands`);
+    `recorded_by` is the key's holder, added by the API."""
 
     occurred: IsoDate = Field(description="When it happened, as its source says (valid time).")
     source: SourceIn
-
-    def arguments(self) -> dict[str, Any]:
-        """Keyword arguments for the application method (recorded_by is added by the API)."""
-        fields = {name: getattr(self, name) for name in type(self).model_fields}
-        fields.pop("type", None)
-        fields["source"] = self.source.to_source()
-        return fields
 
 
 def _examples(**fields: Any) -> ConfigDict:
@@ -110,11 +121,31 @@ class RegisterIn(Cited):
     title: Line
     text: Prose = ""
 
+    def command(self, review: str, recorded_by: str) -> RegisterRecommendation:
+        return RegisterRecommendation(
+            review=review,
+            number=self.number,
+            title=self.title,
+            text=self.text,
+            occurred=self.occurred,
+            source=self.source.to_source(),
+            recorded_by=recorded_by,
+        )
+
 
 class ActionIn(Cited):
     model_config = _examples(action="1.1", text="Develop a national induction scheme")
     action: Name
     text: Line
+
+    def command(self, recorded_by: str) -> AddAction:
+        return AddAction(
+            action=self.action,
+            text=self.text,
+            occurred=self.occurred,
+            source=self.source.to_source(),
+            recorded_by=recorded_by,
+        )
 
 
 class OwnerIn(Cited):
@@ -123,11 +154,30 @@ class OwnerIn(Cited):
     role: Literal["accountable", "senior"] = "accountable"
     commitment: Name | None = Field(None, description="Owner of one commitment only.")
 
+    def command(self, recorded_by: str) -> AssignOwner:
+        return AssignOwner(
+            owner=self.owner,
+            role=self.role,
+            commitment=self.commitment,
+            occurred=self.occurred,
+            source=self.source.to_source(),
+            recorded_by=recorded_by,
+        )
+
 
 class DecisionIn(Cited):
     model_config = _examples(decision="accepted", decided_by="Secretary of State")
     decision: Line
     decided_by: Name | None = None
+
+    def command(self, recorded_by: str) -> RecordDecision:
+        return RecordDecision(
+            decision=self.decision,
+            decided_by=self.decided_by,
+            occurred=self.occurred,
+            source=self.source.to_source(),
+            recorded_by=recorded_by,
+        )
 
 
 class CommitmentIn(Cited):
@@ -146,6 +196,18 @@ class CommitmentIn(Cited):
     owner: Name | None = None
     action: Name | None = None
 
+    def command(self, recorded_by: str) -> MakeCommitment:
+        return MakeCommitment(
+            commitment=self.commitment,
+            deliverable=self.deliverable,
+            due=self.due,
+            owner=self.owner,
+            action=self.action,
+            occurred=self.occurred,
+            source=self.source.to_source(),
+            recorded_by=recorded_by,
+        )
+
 
 class RevisionIn(Cited):
     model_config = _examples(due="later in 2024", reason="Further engagement with the sector")
@@ -155,21 +217,60 @@ class RevisionIn(Cited):
         None, description="Why the date moved; a move without one is marked unexplained."
     )
 
+    def of(self, commitment: str, recorded_by: str) -> ReviseCommitment:
+        """The revision of `commitment` (named by the route's path)."""
+        return ReviseCommitment(
+            commitment=commitment,
+            due=self.due,
+            deliverable=self.deliverable,
+            reason=self.reason,
+            occurred=self.occurred,
+            source=self.source.to_source(),
+            recorded_by=recorded_by,
+        )
+
 
 class WithdrawalIn(Cited):
     model_config = _examples(reason="Superseded by the workforce plan")
     reason: Line
+
+    def of(self, commitment: str, recorded_by: str) -> WithdrawCommitment:
+        return WithdrawCommitment(
+            commitment=commitment,
+            reason=self.reason,
+            occurred=self.occurred,
+            source=self.source.to_source(),
+            recorded_by=recorded_by,
+        )
 
 
 class DeliveryIn(Cited):
     model_config = _examples(evidence="Scheme launched; announcement of 2 September 2024")
     evidence: Line
 
+    def of(self, commitment: str, recorded_by: str) -> RecordDelivery:
+        return RecordDelivery(
+            commitment=commitment,
+            evidence=self.evidence,
+            occurred=self.occurred,
+            source=self.source.to_source(),
+            recorded_by=recorded_by,
+        )
+
 
 class NoteIn(Cited):
     model_config = _examples(note="Pilot running in three regions", commitment="induction")
     note: Line
     commitment: Name | None = None
+
+    def command(self, recorded_by: str) -> NoteProgress:
+        return NoteProgress(
+            note=self.note,
+            commitment=self.commitment,
+            occurred=self.occurred,
+            source=self.source.to_source(),
+            recorded_by=recorded_by,
+        )
 
 
 class AssessmentIn(Cited):
@@ -181,6 +282,18 @@ class AssessmentIn(Cited):
     rationale: Line
     assessor: Name
     commitment: Name | None = None
+
+    def command(self, recorded_by: str) -> AssessStatus:
+        return AssessStatus(
+            scale=self.scale,
+            rating=self.rating,
+            rationale=self.rationale,
+            assessor=self.assessor,
+            commitment=self.commitment,
+            occurred=self.occurred,
+            source=self.source.to_source(),
+            recorded_by=recorded_by,
+        )
 
 
 class CorrectionIn(Cited):
@@ -207,66 +320,77 @@ class CorrectionIn(Cited):
                 raise ValueError(f"changes.{name} must be {kind}")
         return changes
 
-    def arguments(self) -> dict[str, Any]:
-        fields = super().arguments()
-        fields["changes"] = (
-            None
+    def command(self, recorded_by: str) -> CorrectEvent:
+        return CorrectEvent(
+            version=self.version,
+            changes=None
             if self.changes is None
             else {
                 name: value.to_source() if isinstance(value, SourceIn) else value
                 for name, value in self.changes.items()
-            }
+            },
+            retract=self.retract,
+            reason=self.reason,
+            occurred=self.occurred,
+            source=self.source.to_source(),
+            recorded_by=recorded_by,
         )
-        return fields
 
 
 # --- a whole review in one call -------------------------------------------------------------
 
 
+# A batch entry is a command body with a `type` (and, where a route's path names the
+# commitment, a `commitment` field); each turns into the same command as its route's body.
+
+
 class _BatchEvent(Cited):
-    METHOD: ClassVar[str] = ""
+    @abstractmethod
+    def command(self, recorded_by: str) -> RecommendationCommand:
+        """The command this entry records."""
 
 
 class OwnerAssignedIn(OwnerIn, _BatchEvent):
-    METHOD = "assign_owner"
     type: Literal["owner_assigned"]
 
 
 class DecisionRecordedIn(DecisionIn, _BatchEvent):
-    METHOD = "record_decision"
     type: Literal["decision_recorded"]
 
 
 class CommitmentMadeIn(CommitmentIn, _BatchEvent):
-    METHOD = "make_commitment"
     type: Literal["commitment_made"]
 
 
 class CommitmentRevisedIn(RevisionIn, _BatchEvent):
-    METHOD = "revise_commitment"
     type: Literal["commitment_revised"]
     commitment: Name
 
+    def command(self, recorded_by: str) -> ReviseCommitment:
+        return self.of(self.commitment, recorded_by)
+
 
 class CommitmentWithdrawnIn(WithdrawalIn, _BatchEvent):
-    METHOD = "withdraw_commitment"
     type: Literal["commitment_withdrawn"]
     commitment: Name
 
+    def command(self, recorded_by: str) -> WithdrawCommitment:
+        return self.of(self.commitment, recorded_by)
+
 
 class MilestoneDeliveredIn(DeliveryIn, _BatchEvent):
-    METHOD = "record_delivery"
     type: Literal["milestone_delivered"]
     commitment: Name
 
+    def command(self, recorded_by: str) -> RecordDelivery:
+        return self.of(self.commitment, recorded_by)
+
 
 class ProgressNotedIn(NoteIn, _BatchEvent):
-    METHOD = "note_progress"
     type: Literal["progress_noted"]
 
 
 class StatusAssessedIn(AssessmentIn, _BatchEvent):
-    METHOD = "assess_status"
     type: Literal["status_assessed"]
 
 
@@ -526,7 +650,10 @@ class StatusRow(BaseModel):
 class StatusPage(Page):
     as_at: date
     known_at: datetime | None
-    position: int = Field(description="The event log position the answer was read at.")
+    position: int | None = Field(
+        description="The event log position the answer was read at; null for owner keys "
+        "(the log counts everyone's records)."
+    )
     recommendations: list[StatusRow]
 
 
@@ -583,7 +710,10 @@ class ReportPage(Page):
     promised_as_at: date
     delivered_as_at: date
     known_at: datetime | None
-    position: int
+    position: int | None = Field(
+        description="The event log position the answer was read at; null for owner keys "
+        "(the log counts everyone's records)."
+    )
     summary: str
     rows: list[OutcomeRow]
 

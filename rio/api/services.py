@@ -1,7 +1,7 @@
 """What one API process holds: the store, its read model, keys, idempotency records, limits.
 
-Built by the app factory from settings and reached through `deps.ServicesDep`, so tests
-build an app on their own store instead of patching globals.
+Built by the app factory on the runtime (`rio.runtime`) and reached through
+`deps.ServicesDep`, so tests build an app on their own store instead of patching globals.
 """
 
 from __future__ import annotations
@@ -17,16 +17,15 @@ from uuid import UUID
 import structlog
 from sqlalchemy.engine import Engine
 
-from rio.aggregates.api_key import Role
 from rio.api.idempotency import IdempotencyStore
-from rio.api.ratelimit import RateLimiter
-from rio.application.keys import Keys, Principal
+from rio.api.ratelimit import FailedAuthentications, RateLimiter
+from rio.application.keys import Keys
 from rio.application.service import RIO
 from rio.domain import clock
-from rio.domain.replay import Programme, RecommendationState
-from rio.projections.read_model import ReadModel, make_engine
-from rio.projections.readers import ReplayReader
-from rio.settings import Settings
+from rio.domain.rag import Policy
+from rio.domain.state import Programme
+from rio.projections.read_model import ReadModel
+from rio.runtime import Runtime
 
 log = structlog.get_logger("rio.api")
 
@@ -34,14 +33,23 @@ log = structlog.get_logger("rio.api")
 class Services:
     FOLLOW_DELAY = 0.2  # seconds the read model may trail commands; queries never see it
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, runtime: Runtime) -> None:
+        settings = runtime.settings
+        self.runtime = runtime
         self.settings = settings
-        self.rio = RIO(settings.database_url)
-        self.engine: Engine = make_engine(settings.database_url)
-        self.read_model = ReadModel(self.rio, engine=self.engine)
-        self.keys = Keys(self.rio)
-        self.idempotency = IdempotencyStore(self.engine, settings.api_idempotency_pending_seconds)
+        self.policy: Policy = runtime.policy  # the one policy the CLI and alerts rate by too
+        self.rio: RIO = runtime.store
+        self.engine: Engine = runtime.engine
+        self.read_model: ReadModel = runtime.read_model
+        self.keys: Keys = runtime.keys
+        self.idempotency = IdempotencyStore(
+            self.engine, settings.api_idempotency_pending_seconds, self.rio
+        )
         self.limiter = RateLimiter(settings.api_rate_per_minute, settings.api_rate_burst)
+        # API keys and board sign-ins alike
+        self.failed_auth = FailedAuthentications(
+            settings.api_failed_auth_burst, settings.api_failed_auth_per_minute
+        )
         # SQLite takes one writer at a time: commands here queue on this lock rather than
         # on SQLite's busy timeout, one pooled connection each.
         self._write_lock = threading.RLock()
@@ -57,8 +65,7 @@ class Services:
         self._closing = True
         self._recorded.set()
         self._follower.join(timeout=30)
-        self.engine.dispose()
-        self.rio.close()
+        self.runtime.close()
 
     def recorded(self) -> None:
         """A command recorded events: the follower thread brings the read model up to date.
@@ -109,7 +116,7 @@ class Services:
     ) -> Programme:
         """The programme (or just recommendation `only`) from the read model or the replay."""
         if replay:
-            programme = ReplayReader(self.rio).programme(as_at, known_at)
+            programme = self.runtime.reader(replay=True).programme(as_at, known_at)
             if only is None:
                 return programme
             return replace(
@@ -118,14 +125,6 @@ class Services:
             )
         self.catch_up()
         return self.read_model.programme(as_at, known_at, only=only)
-
-    def owns(self, principal: Principal, state: RecommendationState) -> bool:
-        """An owner key reads a recommendation it is accountable for or owns a commitment of."""
-        if principal.role is not Role.OWNER:
-            return True
-        wanted = (principal.owner or "").strip().casefold()
-        owners = [state.accountable_owner, *(c.owner for c in state.commitments)]
-        return any(o is not None and o.strip().casefold() == wanted for o in owners)
 
     def current(self, only: UUID | None = None) -> Programme:
         """The programme as it stands today, as known now: whose items are whose."""

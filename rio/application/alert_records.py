@@ -1,4 +1,4 @@
-"""Loading and saving alerts and alert runs in the RIO store: get -> call the aggregate -> save.
+"""Alerts and alert runs in the RIO store: load -> call the aggregate -> save, through RIO.
 
 Alerts live in the same event store as the recommendations (and so in its audit chain);
 they are found by their event topics in the notification log, so no separate index is
@@ -7,21 +7,17 @@ needed and nothing here can disagree with the log.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError
 
 from rio.aggregates.alert import ALERT_TOPICS, RUN_TOPICS, Alert, AlertNotSendable, AlertRun
 from rio.application.service import RIO
 from rio.domain import clock
 from rio.domain.alert_policy import POLICY_VERSION, AlertDue
-
-PAGE = 1000
+from rio.domain.errors import VersionConflict
 
 log = structlog.get_logger("rio.alerts")
 
@@ -33,11 +29,7 @@ class AlertRecords:
     # --- alerts ---------------------------------------------------------------------------
 
     def get(self, alert_id: UUID) -> Alert | None:
-        try:
-            alert: Alert = self.app.repository.get(alert_id)
-        except AggregateNotFoundError:
-            return None
-        return alert
+        return self.app.load(Alert, alert_id)
 
     def raise_alert(self, finding: AlertDue, raised_by: str) -> bool:
         """Record the alert; False when it was already raised (here, or by a racing process)."""
@@ -63,22 +55,12 @@ class AlertRecords:
             raised_by=raised_by,
             now=clock.now(),
         )
-        try:
-            self.app.save(alert)
-        except IntegrityError:
-            # Another process raised the same (deterministic) alert between get and save.
-            return False
-        return True
+        # False when another process raised the same (deterministic) alert since the get.
+        return self.app.commit(alert)
 
     def alerts(self) -> list[Alert]:
         """Every alert ever raised, each folded from its events, in the order first raised."""
-        folded: dict[UUID, Alert] = {}
-        for event in self._events(ALERT_TOPICS):
-            if isinstance(event, Alert.Event):
-                alert = event.mutate(folded.get(event.originator_id))
-                if alert is not None:
-                    folded[event.originator_id] = alert
-        return list(folded.values())
+        return self.app.fold(Alert, ALERT_TOPICS)
 
     def claim(
         self,
@@ -100,10 +82,9 @@ class AlertRecords:
                 alert.start_send(
                     recipient=recipient, message_id=message_id, by=by, now=now, lease=lease
                 )
-            self.app.save(*alerts)
-        except (IntegrityError, AlertNotSendable):
+        except AlertNotSendable:
             return False
-        return True
+        return self.app.commit(*alerts)
 
     def record_sent(self, alerts: Sequence[Alert]) -> None:
         now = clock.now()
@@ -118,9 +99,7 @@ class AlertRecords:
         self._save_outcome(alerts)
 
     def _save_outcome(self, alerts: Sequence[Alert]) -> None:
-        try:
-            self.app.save(*alerts)
-        except IntegrityError:
+        if not self.app.commit(*alerts):
             # Only a process that took over after the lease expired can get here; the
             # alerts stay claimed by it and its outcome is the one recorded.
             log.error("alert_outcome_not_recorded", alerts=[str(a.id) for a in alerts])
@@ -128,13 +107,7 @@ class AlertRecords:
     # --- runs -----------------------------------------------------------------------------
 
     def runs(self) -> list[AlertRun]:
-        folded: dict[UUID, AlertRun] = {}
-        for event in self._events(RUN_TOPICS):
-            if isinstance(event, AlertRun.Event):
-                run = event.mutate(folded.get(event.originator_id))
-                if run is not None:
-                    folded[event.originator_id] = run
-        return list(folded.values())
+        return self.app.fold(AlertRun, RUN_TOPICS)
 
     def previous_run(self, as_at: date) -> date | None:
         """The as-at date of the latest completed run before `as_at`."""
@@ -158,27 +131,14 @@ class AlertRecords:
             trigger=trigger,
             scheduled_for=scheduled_for,
             previous_as_at=previous_as_at,
+            policy=POLICY_VERSION,
             by=by,
             now=clock.now(),
         )
-        try:
-            self.app.save(run)
-        except IntegrityError:
-            return None
-        return run
+        return run if self.app.commit(run) else None
 
     def complete_run(self, run: AlertRun, **counts: int) -> None:
         run.complete(now=clock.now(), **counts)
-        self.app.save(run)
-
-    # --- plumbing -------------------------------------------------------------------------
-
-    def _events(self, topics: Sequence[str]) -> Iterator[DomainEventProtocol[UUID]]:
-        start = 1
-        while True:
-            page = self.app.recorder.select_notifications(start=start, limit=PAGE, topics=topics)
-            for notification in page:
-                yield self.app.mapper.to_domain_event(notification)
-            if len(page) < PAGE:
-                return
-            start = page[-1].id + 1
+        if not self.app.commit(run):
+            # Only the process that started a run completes it, so this is never expected.
+            raise VersionConflict(f"alert run {run.id} was changed by another process")

@@ -1,19 +1,21 @@
 """Recording many commands at once, all or nothing, without recording anything twice.
 
-Used by bulk loads (scenario files): each command is first run on a fresh copy of the
-recommendation, so every refusal is found before anything is saved; commands whose event
-is already in the store (same content) are skipped, so a reload records nothing new.
+Used by bulk loads (scenario files, the API's batch endpoint): each command is first run on
+a fresh copy of the recommendation, so every refusal is found before anything is saved;
+commands whose event is already in the store (same content) are skipped, so a reload
+records nothing new.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Generic, TypeVar
 
 from rio.aggregates.recommendation import Recommendation
+from rio.application.commands import RecommendationCommand, RegisterRecommendation
 from rio.domain.errors import DomainError
 
 # Fields that say who recorded an event and when, not what it says.
@@ -25,27 +27,31 @@ _BOOKKEEPING = {
     "recorded_by",
 }
 
+C = TypeVar("C", RegisterRecommendation, RecommendationCommand)
+
 
 @dataclass(frozen=True)
-class Command:
-    """One aggregate method call; `label` says where it came from (e.g. 'file.yaml:42')."""
+class Labelled(Generic[C]):
+    """A command and where it came from (e.g. 'file.yaml:42'), to name it in a refusal."""
 
-    method: str
-    arguments: Mapping[str, Any]
+    command: C
     label: str
 
 
 @dataclass(frozen=True)
 class RecommendationBatch:
-    registration: Command
-    commands: Sequence[Command] = ()
+    """One recommendation's registration and the commands to run on it, in the order given."""
+
+    registration: Labelled[RegisterRecommendation]
+    commands: Sequence[Labelled[RecommendationCommand]] = ()
 
 
 @dataclass
 class BatchResult:
     recorded: int = 0
     already_recorded: int = 0
-    recommendations: list[int] = field(default_factory=list)
+    recommendations: list[int] = field(default_factory=list)  # numbers, in the order given
+    versions: list[int] = field(default_factory=list)  # each one's version after the batch
 
 
 class BatchRefused(DomainError):
@@ -55,6 +61,20 @@ class BatchRefused(DomainError):
         super().__init__(f"{label}: {error}")
         self.label = label
         self.error = error
+
+
+def in_valid_time_order(
+    commands: Iterable[Labelled[RecommendationCommand]],
+) -> list[Labelled[RecommendationCommand]]:
+    """Commands as the facts they record will be ordered: by occurred date, then phase
+    (a commitment is made before it is revised, and closed last), then as given."""
+    listed = list(commands)
+    return [
+        labelled
+        for _, labelled in sorted(
+            enumerate(listed), key=lambda item: item[1].command.order(item[0])
+        )
+    ]
 
 
 def content(event: Recommendation.Event) -> str:
@@ -71,7 +91,7 @@ def plan(
     batch: RecommendationBatch, stored: Recommendation | None
 ) -> tuple[Recommendation, int, int]:
     """Apply the batch to `stored` (or a new recommendation); return it, new and skipped counts."""
-    fresh = _run(batch.registration, None)
+    fresh = _register(batch.registration)
     if stored is not None and content(stored.history[0]) != content(fresh.history[0]):
         raise BatchRefused(
             batch.registration.label,
@@ -88,7 +108,7 @@ def plan(
     unmatched_stored = Counter(
         content(e) for e in stored.history[1:] if not isinstance(e, Recommendation.EventCorrected)
     )
-    new: list[Command] = []
+    new: list[Labelled[RecommendationCommand]] = []
     for command in batch.commands:
         _run(command, fresh)
         signature = content(fresh.history[-1])
@@ -111,11 +131,15 @@ def plan(
     return stored, len(new), 1 + len(batch.commands) - len(new)
 
 
-def _run(command: Command, recommendation: Recommendation | None) -> Recommendation:
+def _register(registration: Labelled[RegisterRecommendation]) -> Recommendation:
     try:
-        if recommendation is None:
-            return Recommendation.register(**command.arguments)
-        getattr(recommendation, command.method)(**command.arguments)
-        return recommendation
+        return registration.command.create()
     except DomainError as error:
-        raise BatchRefused(command.label, error) from None
+        raise BatchRefused(registration.label, error) from None
+
+
+def _run(labelled: Labelled[RecommendationCommand], recommendation: Recommendation) -> None:
+    try:
+        labelled.command.apply(recommendation)
+    except DomainError as error:
+        raise BatchRefused(labelled.label, error) from None

@@ -1,4 +1,4 @@
-"""API keys: grant, list, revoke and check them; the only place that loads and saves ApiKeys.
+"""API keys: grant, list, revoke and check them, loading and saving ApiKeys through RIO.
 
 A key reads `rio_<key id>_<secret>`. The key id is public and finds the ApiKey aggregate;
 only the SHA-256 of the whole key is recorded, and it is compared in constant time.
@@ -10,20 +10,31 @@ import dataclasses
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID
-
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from rio.aggregates.api_key import ApiKey, Role, api_key_id
+from rio.aggregates.topics import stored_topics
 from rio.application.service import RIO
-from rio.domain.errors import InvalidCommand, NotFound, VersionConflict
+from rio.domain.errors import DomainError, InvalidCommand, NotFound, VersionConflict
 
 PREFIX = "rio"
-PAGE = 1000
+KEY_TOPICS = stored_topics(ApiKey.Granted, ApiKey.Revoked)
+RECOVER_ADMIN = "rio keys create --name NAME --role admin"
+
+
+class LastAdminKey(DomainError):
+    """Revoking this key would leave no admin key: no one could grant or revoke keys."""
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__(
+            f"key {key_id} is the last admin key not revoked: without one, no one can grant "
+            f"or revoke keys over the API. Grant another admin key first (on the server, "
+            f"`{RECOVER_ADMIN}`, which needs no API key), then revoke this one"
+        )
+        self.key_id = key_id
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,17 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+def _standing_admin(info: KeyInfo) -> bool:
+    return info.role == Role.ADMIN and info.revoked_at is None
+
+
+def keeps_an_admin(key_id: str, standing_admins: list[str]) -> None:
+    """The rule: a key may be revoked unless it is the only admin key still standing
+    (`standing_admins`: the ids of the admin keys not revoked). Raises LastAdminKey."""
+    if set(standing_admins) <= {key_id}:
+        raise LastAdminKey(key_id)
+
+
 def key_id_of(key: str) -> str | None:
     """The key id a presented key claims, or None when it is not shaped like a RIO key."""
     prefix, _, rest = key.partition("_")
@@ -94,6 +116,10 @@ class Keys:
 
     def __init__(self, app: RIO) -> None:
         self.app = app
+        # Two admins revoking each other at once must not both see the other still standing.
+        # This orders revocations within one process (the server); a concurrent `rio keys
+        # revoke` on the server can still race it, and RECOVER_ADMIN is the way back.
+        self._revoking = threading.Lock()
 
     def create(
         self, *, name: str, role: str, owner: str | None = None, granted_by: str
@@ -109,55 +135,50 @@ class Keys:
             secret_hash=digest(key),
             recorded_by=granted_by,
         )
-        self.app.save(granted)
+        if not self.app.commit(granted):
+            # A 48-bit random id met an existing key's: vanishingly rare, and never reused.
+            raise VersionConflict("a key with the same id was granted meanwhile: try again")
         return key, KeyInfo.of(granted)
 
     def revoke(self, key_id: str, *, revoked_by: str, reason: str | None = None) -> KeyInfo:
-        key = self._get(key_id)
-        key.revoke(reason=reason, recorded_by=revoked_by)
-        try:
-            self.app.save(key)
-        except IntegrityError:
-            raise VersionConflict(
-                f"key {key_id} was changed by someone else meanwhile: list the keys again"
-            ) from None
-        return KeyInfo.of(key)
+        """Revoke a key; refused (LastAdminKey) for the last admin key still standing."""
+        with self._revoking:
+            key = self._get(key_id)
+            if key.role == Role.ADMIN and not key.revoked:
+                standing = [info.key_id for info in self.list() if _standing_admin(info)]
+                keeps_an_admin(key_id, standing)
+            key.revoke(reason=reason, recorded_by=revoked_by)
+            if not self.app.commit(key):
+                raise VersionConflict(
+                    f"key {key_id} was changed by someone else meanwhile: list the keys again"
+                )
+            return KeyInfo.of(key)
 
     def get(self, key_id: str) -> KeyInfo:
         return KeyInfo.of(self._get(key_id))
 
     def list(self) -> list[KeyInfo]:
         """Every key ever granted, oldest first, revoked ones included."""
-        ids: list[UUID] = []
-        start = 1
-        while True:
-            page = self.app.recorder.select_notifications(
-                start=start, limit=PAGE, topics=[ApiKey.Granted.TOPIC]
-            )
-            ids += [UUID(str(n.originator_id)) for n in page]
-            if len(page) < PAGE:
-                break
-            start = page[-1].id + 1
-        return [KeyInfo.of(self.app.repository.get(i)) for i in ids]
+        return [KeyInfo.of(key) for key in self.app.fold(ApiKey, KEY_TOPICS)]
 
     def authenticate(self, presented: str) -> Principal | None:
         """The principal a presented key stands for, or None if it is unknown or revoked."""
         key_id = key_id_of(presented)
         if key_id is None:
             return None
-        try:
-            key: ApiKey = self.app.repository.get(api_key_id(key_id))
-        except AggregateNotFoundError:
-            return None
-        if key.revoked or not hmac.compare_digest(key.secret_hash, digest(presented)):
+        key = self.app.load(ApiKey, api_key_id(key_id))
+        if (
+            key is None
+            or key.revoked
+            or not hmac.compare_digest(key.secret_hash, digest(presented))
+        ):
             return None
         return Principal(key.key_id, key.name, Role(key.role), key.owner)
 
     def _get(self, key_id: str) -> ApiKey:
         if not key_id or len(key_id) > 64:
             raise InvalidCommand(f"{key_id!r} is not a key id (12 hex digits, from rio keys list)")
-        try:
-            key: ApiKey = self.app.repository.get(api_key_id(key_id))
-        except AggregateNotFoundError:
-            raise NotFound(f"no API key with id {key_id!r}: see rio keys list") from None
+        key = self.app.load(ApiKey, api_key_id(key_id))
+        if key is None:
+            raise NotFound(f"no API key with id {key_id!r}: see rio keys list")
         return key

@@ -1,29 +1,38 @@
-"""The application service: the only place that loads and saves recommendations.
+"""The application service: the only place that loads and saves aggregates.
 
-The API, the CLI, the scheduler and the scenario loader all call these methods; each is
-get -> call the aggregate -> save, and none of them hold rules.
+The API, the CLI, the scheduler and the scenario loader hand it typed commands
+(`rio.application.commands`); each is get -> the aggregate decides -> save, and none of the
+doors hold rules. API keys and alerts are kept by `keys.Keys` and `alert_records.AlertRecords`,
+which load and save through `load`, `commit` and `fold` here and nowhere else.
+
+A command sent with an Idempotency-Key carries a `RequestKey`: its receipt is saved in the
+transaction that records its events (rio.application.receipts), so `completed` finds it
+exactly when those events were committed, and a second commit under the key is refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
-from rio.aggregates import api_key as _api_key  # noqa: F401  registers ApiKey topics for decoding
 from rio.aggregates.recommendation import Recommendation, recommendation_id
+from rio.aggregates.registry import register_topics
 from rio.application.batch import BatchResult, RecommendationBatch, plan
+from rio.application.commands import RecommendationCommand, RegisterRecommendation
+from rio.application.receipts import Completed, Recorded, RequestKey, Result, completed, receipt
 from rio.domain.errors import NotFound, VersionConflict
-from rio.domain.values import Source
 from rio.persistence.histories import HistoryRecorder
+from rio.persistence.paging import notifications
+from rio.persistence.receipts import RECEIPT, ReceiptRecorder
 from rio.persistence.transcodings import register_rio_transcodings
 from rio.persistence.url import event_store_env
 
-PAGE = 1000
+A = TypeVar("A", bound=Aggregate)
 
 
 class RIO(Application[UUID]):
@@ -36,6 +45,7 @@ class RIO(Application[UUID]):
 
     def __init__(self, database_url: str, env: Mapping[str, str] | None = None) -> None:
         self.database_url = database_url
+        register_topics()  # the store holds every aggregate's events, used here or not
         super().__init__(env={**event_store_env(database_url), **(env or {})})
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -45,90 +55,77 @@ class RIO(Application[UUID]):
     # --- commands -------------------------------------------------------------------------
 
     def register_recommendation(
-        self,
-        *,
-        review: str,
-        number: int,
-        title: str,
-        text: str,
-        occurred: date,
-        source: Source,
-        recorded_by: str,
+        self, command: RegisterRecommendation, *, request: RequestKey | None = None
     ) -> Recommendation:
-        recommendation = Recommendation.register(
-            review=review,
-            number=number,
-            title=title,
-            text=text,
-            occurred=occurred,
-            source=source,
-            recorded_by=recorded_by,
-        )
+        recommendation = command.create()
         if self.exists(recommendation.id):
             raise VersionConflict(
-                f"recommendation {number} of review {review!r} is already registered"
+                f"recommendation {command.number} of review {command.review!r} is already "
+                "registered"
             )
-        self._save(recommendation)
+        self._save(recommendation, request)
         return recommendation
 
-    def add_action(self, rec: UUID, *, expected_version: int | None = None, **kw: Any) -> int:
-        return self._change(rec, Recommendation.add_action, expected_version, kw)
-
-    def assign_owner(self, rec: UUID, *, expected_version: int | None = None, **kw: Any) -> int:
-        return self._change(rec, Recommendation.assign_owner, expected_version, kw)
-
-    def record_decision(self, rec: UUID, *, expected_version: int | None = None, **kw: Any) -> int:
-        return self._change(rec, Recommendation.record_decision, expected_version, kw)
-
-    def make_commitment(self, rec: UUID, *, expected_version: int | None = None, **kw: Any) -> int:
-        return self._change(rec, Recommendation.make_commitment, expected_version, kw)
-
-    def revise_commitment(
-        self, rec: UUID, *, expected_version: int | None = None, **kw: Any
+    def handle(
+        self,
+        rec: UUID,
+        command: RecommendationCommand,
+        *,
+        expected_version: int | None = None,
+        request: RequestKey | None = None,
     ) -> int:
-        return self._change(rec, Recommendation.revise_commitment, expected_version, kw)
+        """Run one command on the recommendation `rec`: get -> the aggregate decides -> save.
 
-    def withdraw_commitment(
-        self, rec: UUID, *, expected_version: int | None = None, **kw: Any
-    ) -> int:
-        return self._change(rec, Recommendation.withdraw_commitment, expected_version, kw)
+        With `expected_version`, a recommendation changed since the caller read it is refused
+        rather than overwritten; with `request`, its receipt is committed with the event (and
+        a request already committed is refused, recording nothing). Returns the
+        recommendation's new version."""
+        recommendation = self.get(rec)
+        if expected_version is not None and recommendation.version != expected_version:
+            raise VersionConflict(
+                f"recommendation {recommendation.number} is at version "
+                f"{recommendation.version}, not {expected_version}: reload it and try again"
+            )
+        command.apply(recommendation)
+        self._save(recommendation, request)
+        return recommendation.version
 
-    def record_delivery(self, rec: UUID, *, expected_version: int | None = None, **kw: Any) -> int:
-        return self._change(rec, Recommendation.record_delivery, expected_version, kw)
-
-    def note_progress(self, rec: UUID, *, expected_version: int | None = None, **kw: Any) -> int:
-        return self._change(rec, Recommendation.note_progress, expected_version, kw)
-
-    def assess_status(self, rec: UUID, *, expected_version: int | None = None, **kw: Any) -> int:
-        return self._change(rec, Recommendation.assess_status, expected_version, kw)
-
-    def correct_event(self, rec: UUID, *, expected_version: int | None = None, **kw: Any) -> int:
-        return self._change(rec, Recommendation.correct_event, expected_version, kw)
-
-    def record_batch(self, batches: Sequence[RecommendationBatch]) -> BatchResult:
-        """Record every batch in one transaction, or nothing: see rio.application.batch."""
+    def record_batch(
+        self, batches: Sequence[RecommendationBatch], *, request: RequestKey | None = None
+    ) -> BatchResult:
+        """Record every batch in one transaction, or nothing: see rio.application.batch.
+        With `request`, its receipt commits in that transaction too, even when the batch
+        records nothing new, so a retry is answered as the first try was."""
         result = BatchResult()
         changed = []
         for batch in batches:
-            rec_id = recommendation_id(
-                batch.registration.arguments["review"], batch.registration.arguments["number"]
-            )
+            rec_id = batch.registration.command.id
             stored = self.get(rec_id) if self.exists(rec_id) else None
             recommendation, recorded, skipped = plan(batch, stored)
             result.recorded += recorded
             result.already_recorded += skipped
             result.recommendations.append(recommendation.number)
+            result.versions.append(recommendation.version)
             if recorded:
                 changed.append(recommendation)
-        if changed:
+        if changed or request is not None:
             try:
-                self.save(*changed)
+                self.save(*changed, **self._receipt(request, result))
             except IntegrityError:
                 raise VersionConflict(
                     "another writer changed these recommendations during the load; "
                     "nothing was recorded: load again"
                 ) from None
         return result
+
+    def completed(self, holder: str, key: str) -> Completed | None:
+        """The committed result of `holder`'s request with Idempotency-Key `key`, if any:
+        found exactly when that request's events were committed."""
+        recorder = self.recorder
+        if not isinstance(recorder, ReceiptRecorder):
+            raise TypeError(f"{type(recorder).__name__} keeps no receipts")
+        stored = recorder.select_receipt(holder, key)
+        return None if stored is None else completed(stored)
 
     # --- queries --------------------------------------------------------------------------
 
@@ -149,17 +146,28 @@ class RIO(Application[UUID]):
             raise NotFound(f"review {review!r} has no recommendation {number}") from None
 
     def all_events(self) -> Iterator[Recommendation.Event]:
-        """Every recorded event in recorded order (the notification log), page by page."""
-        start = 1
-        while True:
-            page = self.recorder.select_notifications(start=start, limit=PAGE)
-            for notification in page:
-                event = self.mapper.to_domain_event(notification)
-                if isinstance(event, Recommendation.Event):
-                    yield event
-            if len(page) < PAGE:
-                return
-            start = page[-1].id + 1
+        """Every recorded recommendation event in recorded order (the notification log)."""
+        for event in self.events_after(0):
+            if isinstance(event, Recommendation.Event):
+                yield event
+
+    def events_after(
+        self, position: int, topics: Sequence[str] = ()
+    ) -> Iterator[DomainEventProtocol[UUID]]:
+        """Every event recorded after notification `position` (of `topics` if given), decoded,
+        in recorded order, read a page at a time."""
+        for notification in notifications(self.recorder, after=position, topics=topics):
+            yield self.mapper.to_domain_event(notification)
+
+    def event(self, rec: UUID, version: int) -> Recommendation.Event:
+        """The recommendation's event at `version`, as stored (e.g. the one just recorded)."""
+        stored = self.recorder.select_events(rec, gt=version - 1, lte=version, limit=1)
+        if not stored:
+            raise NotFound(f"recommendation {rec} has no event {version}")
+        event = self.mapper.to_domain_event(stored[0])
+        if not isinstance(event, Recommendation.Event):
+            raise NotFound(f"{rec} is not a recommendation")
+        return event
 
     def histories(
         self, stop: int, low: UUID | None = None, high: UUID | None = None
@@ -175,30 +183,51 @@ class RIO(Application[UUID]):
         """The newest event's global notification id: a cross-aggregate 'recorded' watermark."""
         return self.recorder.max_notification_id() or 0
 
+    # --- other aggregates (API keys, alerts): for the services in rio.application ----------
+
+    def load(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        """The aggregate stored under `aggregate_id`, or None when there is none of `kind`."""
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, kind) else None
+
+    def commit(self, *aggregates: Aggregate) -> bool:
+        """Save their new events in one transaction; False, and nothing saved, when another
+        writer recorded the same version of any of them first (the store's optimistic lock)."""
+        try:
+            self.save(*aggregates)
+        except IntegrityError:
+            return False
+        return True
+
+    def fold(self, kind: type[A], topics: Sequence[str]) -> list[A]:
+        """Every aggregate of `kind`, folded from its events (found in the log by `topics`),
+        in the order each was first recorded: one pass, however many there are."""
+        folded: dict[UUID, A] = {}
+        for event in self.events_after(0, topics):
+            if isinstance(event, kind.Event):
+                aggregate: Aggregate | None = event.mutate(folded.get(event.originator_id))
+                if isinstance(aggregate, kind):
+                    folded[event.originator_id] = aggregate
+        return list(folded.values())
+
     # --- plumbing -------------------------------------------------------------------------
 
-    def _change(
-        self,
-        rec: UUID,
-        command: Callable[..., None],
-        expected_version: int | None,
-        kwargs: Mapping[str, Any],
-    ) -> int:
-        recommendation = self.get(rec)
-        if expected_version is not None and recommendation.version != expected_version:
-            raise VersionConflict(
-                f"recommendation {recommendation.number} is at version "
-                f"{recommendation.version}, not {expected_version}: reload it and try again"
-            )
-        command(recommendation, **kwargs)
-        self._save(recommendation)
-        return recommendation.version
-
-    def _save(self, recommendation: Recommendation) -> None:
+    def _save(self, recommendation: Recommendation, request: RequestKey | None = None) -> None:
+        result = Recorded(recommendation.id, recommendation.version)
         try:
-            self.save(recommendation)
+            self.save(recommendation, **self._receipt(request, result))
         except IntegrityError:
+            # Another writer recorded this version first, or (with `request`) this very
+            # request was committed already: either way nothing was recorded here.
             raise VersionConflict(
                 f"recommendation {recommendation.number} was changed by someone else while "
                 "this change was being made: reload it and try again"
             ) from None
+
+    @staticmethod
+    def _receipt(request: RequestKey | None, result: Result) -> dict[str, object]:
+        """The keyword argument that takes a receipt down the save path to the recorder."""
+        return {} if request is None else {RECEIPT: receipt(request, result)}

@@ -13,23 +13,23 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 import structlog
-from eventsourcing.persistence import Notification
 
-from rio.application.service import RIO
 from rio.domain import clock
 from rio.persistence.chain import (
     GENESIS,
     SCHEME,
     ChainedRecorder,
     ChainError,
+    Leaf,
     Link,
     link_hash,
-    originator_text,
+    noncanonical,
+    noncanonical_link,
     refuse_unchained,
-    state_bytes,
+    shown,
 )
 
 PAGE = 1000
@@ -143,14 +143,22 @@ class Verification:
         }
 
 
-def recorder_of(rio: RIO) -> ChainedRecorder:
+class Store(Protocol):
+    """What verification needs of a store: its recorder. Auditing reads the log as stored,
+    so it takes the recorder and never the application that writes through it."""
+
+    @property
+    def recorder(self) -> object: ...
+
+
+def recorder_of(rio: Store) -> ChainedRecorder:
     recorder = rio.recorder
     if isinstance(recorder, ChainedRecorder):
         return recorder
     raise ChainError(f"{type(recorder).__name__} keeps no hash chain: open the store through RIO")
 
 
-def digest(rio: RIO) -> Digest:
+def digest(rio: Store) -> Digest:
     """The chain's head now. Refused while events are unchained (a digest would skip them)."""
     recorder = recorder_of(rio)
     # The newest event is read before the head: every event committed by then is chained
@@ -168,7 +176,7 @@ def digest(rio: RIO) -> Digest:
     )
 
 
-def verify(rio: RIO, digests: Sequence[Digest] = ()) -> Verification:
+def verify(rio: Store, digests: Sequence[Digest] = ()) -> Verification:
     """Recompute the chain from the stored events; then check the log extends each digest."""
     recorder = recorder_of(rio)
     result = _verify_chain(recorder)
@@ -193,7 +201,7 @@ class Exported:
     events: int
 
 
-def export(rio: RIO, out: TextIO) -> Exported:
+def export(rio: Store, out: TextIO) -> Exported:
     """Write the log as JSON lines: a header (the digest of the exported chain), then one
     line per notification id, each event with its chain entry (null where either is absent).
     """
@@ -221,7 +229,7 @@ class Chained:
     head_hash: str
 
 
-def chain_existing(rio: RIO, *, extend: bool = False) -> Chained:
+def chain_existing(rio: Store, *, extend: bool = False) -> Chained:
     """Chain the events recorded before tamper evidence existed: the one-off migration.
 
     Whatever is in the log when this runs becomes vouched for, so it refuses when the part
@@ -286,11 +294,11 @@ def _paged(fetch: Callable[[int], Sequence[Any]], key: Callable[[Any], int]) -> 
 
 def _entries(
     recorder: ChainedRecorder, position: int
-) -> Iterator[tuple[int, Notification | None, Link | None]]:
-    """Events and links side by side, by notification id, up to `position`."""
-    events: Iterator[Notification] = _paged(
-        lambda start: recorder.select_notifications(start, PAGE, stop=position),
-        lambda n: int(n.id),
+) -> Iterator[tuple[int, Leaf | None, Link | None]]:
+    """Events (as stored) and links side by side, by notification id, up to `position`."""
+    events: Iterator[Leaf] = _paged(
+        lambda start: recorder.select_leaves(start, PAGE, position),
+        lambda leaf: leaf.notification_id,
     )
     links: Iterator[Link] = _paged(
         lambda start: recorder.select_links(start, PAGE, stop=position),
@@ -298,15 +306,15 @@ def _entries(
     )
     event, link = next(events, None), next(links, None)
     while event is not None or link is not None:
-        if link is None or (event is not None and event.id < link.notification_id):
+        if link is None or (event is not None and event.notification_id < link.notification_id):
             assert event is not None
-            yield event.id, event, None
+            yield event.notification_id, event, None
             event = next(events, None)
-        elif event is None or link.notification_id < event.id:
+        elif event is None or link.notification_id < event.notification_id:
             yield link.notification_id, None, link
             link = next(links, None)
         else:
-            yield event.id, event, link
+            yield event.notification_id, event, link
             event, link = next(events, None), next(links, None)
 
 
@@ -332,7 +340,7 @@ def _check(
     running: str,
     last: int,
     notification_id: int,
-    event: Notification | None,
+    event: Leaf | None,
     link: Link | None,
 ) -> Failure | None:
     if link is None:
@@ -347,6 +355,16 @@ def _check(
         return Failure(
             Kind.MISSING, notification_id, "the event chained here is no longer in the log"
         )
+    # A key in a form RIO never writes is tampering whatever the hashes say: SQLite finds
+    # events by the id's exact text, so such a row is hidden from its own aggregate.
+    edited = noncanonical(event)
+    if edited is not None:
+        return Failure(
+            Kind.CHANGED, notification_id, f"{_describe(event)} was edited outside RIO: {edited}"
+        )
+    altered = noncanonical_link(link)
+    if altered is not None:
+        return Failure(Kind.CHANGED, notification_id, f"its chain entry was altered: {altered}")
     if link.prev_hash != running:
         if link_hash(link.prev_hash, notification_id, event) == link.hash:
             return Failure(
@@ -373,7 +391,7 @@ def _check(
 
 
 def _chained_at(
-    recorder: ChainedRecorder, position: int, notification_id: int, event: Notification
+    recorder: ChainedRecorder, position: int, notification_id: int, event: Leaf
 ) -> int | None:
     """Where this exact event was chained, if anywhere else (one pass, only on failure)."""
     links: Iterable[Link] = _paged(
@@ -381,8 +399,10 @@ def _chained_at(
         lambda link: link.notification_id,
     )
     for link in links:
-        if link.notification_id != notification_id and (
-            link_hash(link.prev_hash, link.notification_id, event) == link.hash
+        if (
+            link.notification_id != notification_id
+            and noncanonical_link(link) is None
+            and link_hash(link.prev_hash, link.notification_id, event) == link.hash
         ):
             return link.notification_id
     return None
@@ -420,22 +440,25 @@ def _against(recorder: ChainedRecorder, verified: Verification, taken: Digest) -
     return None
 
 
-def _describe(event: Notification) -> str:
+def _describe(event: Leaf) -> str:
+    def text(value: object) -> str:
+        return shown(value) if isinstance(value, str) and value.startswith("\x00") else str(value)
+
     return (
-        f"the event {originator_text(event.originator_id)} "
-        f"version {event.originator_version} ({event.topic})"
+        f"the event {text(event.originator_id)} "
+        f"version {text(event.originator_version)} ({text(event.topic)})"
     )
 
 
-def _export_line(
-    notification_id: int, event: Notification | None, link: Link | None
-) -> dict[str, Any]:
+def _export_line(notification_id: int, event: Leaf | None, link: Link | None) -> dict[str, Any]:
+    """The values the chain hashed, so an independent verifier sees exactly what RIO saw:
+    a value stored in a non-canonical form is exported in its tagged form."""
     return {
         "notification_id": notification_id,
-        "originator_id": originator_text(event.originator_id) if event else None,
+        "originator_id": event.originator_id if event else None,
         "originator_version": event.originator_version if event else None,
         "topic": event.topic if event else None,
-        "state": base64.b64encode(state_bytes(event.state)).decode("ascii") if event else None,
+        "state": base64.b64encode(event.state).decode("ascii") if event else None,
         "prev_hash": link.prev_hash if link else None,
         "hash": link.hash if link else None,
     }

@@ -15,11 +15,9 @@ import typer
 from rich.table import Table
 
 from rio.aggregates.alert import Alert, AlertStatus
-from rio.alerts.scheduler import serve_forever
-from rio.alerts.service import AlertService, RunReport
-from rio.application.service import RIO
+from rio.alerts.service import RunReport
+from rio.cli.common import CLIError, JsonOption, console, emit_json, parse_date, principal, runtime
 from rio.domain import clock
-from rio.settings import get_settings
 
 alerts_app = typer.Typer(
     no_args_is_help=True, help="Alerts to owners: run the policy and send, or list what was sent."
@@ -28,20 +26,6 @@ scheduler_app = typer.Typer(
     invoke_without_command=True,
     help="Run the alert scheduler in the foreground (one process per store holds it).",
 )
-
-
-# rio.cli.main imports this module to register its commands, so its helpers are imported when a
-# command runs rather than at import time (a cycle otherwise).
-def _rio() -> RIO:
-    from rio.cli.main import _rio as open_store
-
-    return open_store()
-
-
-def _service(app: RIO) -> AlertService:
-    from rio.cli.main import _principal
-
-    return AlertService(app, get_settings(), principal=_principal())
 
 
 @alerts_app.command("run")
@@ -57,19 +41,14 @@ def run_command(
         bool,
         typer.Option("--retry-now", help="Retry failed sends without waiting out the back-off."),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Find the alerts due, record them, and send each owner one digest."""
-    from rio.cli.main import _emit_json, parse_date
-
     day = parse_date("--as-at", as_at, clock.today())
-    app = _rio()
-    try:
-        report = _service(app).run(day, trigger="cli", dry_run=dry_run, retry_now=retry_now)
-    finally:
-        app.close()
+    service = runtime().alerts(principal())
+    report = service.run(day, trigger="cli", dry_run=dry_run, retry_now=retry_now)
     if as_json:
-        _emit_json(_report_json(report))
+        emit_json(_report_json(report))
     elif dry_run:
         _print_previews(report)
     else:
@@ -84,22 +63,16 @@ def list_command(
     status: Annotated[
         str | None, typer.Option("--status", help="pending, sending or sent.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Every alert raised: to whom, about what, and whether it was sent."""
-    from rio.cli.main import CLIError, _console, _emit_json
-
     if status is not None and status not in {s.value for s in AlertStatus}:
         raise CLIError(f"--status {status!r} is not one of: pending, sending, sent")
-    app = _rio()
-    try:
-        service = _service(app)
-        alerts = service.alerts(owner=owner, status=status)
-        rows = [_alert_json(a, service.status_of(a)) for a in alerts]
-    finally:
-        app.close()
+    service = runtime().alerts(principal())
+    alerts = service.alerts(owner=owner, status=status)
+    rows = [_alert_json(a, service.status_of(a)) for a in alerts]
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
         return
     table = Table(title="Alerts" + (f" to {owner}" if owner else ""))
     for column in ("As at", "Owner", "Kind", "Rec", "Commitment", "Due", "Status", "Tries", "Note"):
@@ -118,7 +91,7 @@ def list_command(
             str(row["attempts"]),
             note,
         )
-    _console().print(table)
+    console().print(table)
 
 
 @scheduler_app.callback()
@@ -136,8 +109,10 @@ def scheduler_command(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    root = runtime()
+    root.configure_logging("service")
     typer.echo("alert scheduler: running until interrupted (Ctrl-C)", err=True)
-    serve_forever(get_settings(), stop=stop, poll_seconds=poll)
+    root.serve_scheduler(stop, poll_seconds=poll)
 
 
 # --- output -------------------------------------------------------------------------------

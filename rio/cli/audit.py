@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from rio.application.service import RIO
 from rio.audit.verification import (
     Digest,
     DigestError,
@@ -22,25 +21,12 @@ from rio.audit.verification import (
     export,
     verify,
 )
+from rio.cli.common import JsonOption, emit_json, runtime
 
 audit_app = typer.Typer(
     no_args_is_help=True,
     help="Tamper evidence: digests, verification, export, chaining an older store.",
 )
-
-
-# rio.cli.main imports this module to register audit_app, so its helpers are imported when a
-# command runs rather than at import time (a cycle otherwise).
-def _rio() -> RIO:
-    from rio.cli.main import _rio as open_store
-
-    return open_store()
-
-
-def _emit_json(data: Any) -> None:
-    from rio.cli.main import _emit_json as emit
-
-    emit(data)
 
 
 @audit_app.command("digest")
@@ -50,14 +36,10 @@ def digest_command(
     ] = None,
 ) -> None:
     """Print the chain's head as a small JSON digest: keep it somewhere RIO cannot reach."""
-    rio = _rio()
-    try:
-        taken = digest(rio)
-    finally:
-        rio.close()
+    taken = digest(runtime().store)
     if output is not None:
         output.write_text(json.dumps(taken.to_json(), indent=2) + "\n", encoding="utf-8")
-    _emit_json(taken.to_json())
+    emit_json(taken.to_json())
 
 
 @audit_app.command("verify")
@@ -66,17 +48,13 @@ def verify_command(
         list[Path] | None,
         typer.Option("--digest", help="A digest taken earlier (repeatable)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Recompute the whole chain; prove the log still extends each digest given."""
     taken = [_read_digest(path) for path in digests or []]
-    rio = _rio()
-    try:
-        result = verify(rio, taken)
-    finally:
-        rio.close()
+    result = verify(runtime().store, taken)
     if as_json:
-        _emit_json(result.to_json())
+        emit_json(result.to_json())
     else:
         typer.echo(result.line())
     if not result.ok:
@@ -90,15 +68,12 @@ def export_command(
     ] = None,
 ) -> None:
     """Write the log and its chain as JSON lines, for tools/verify_rio_log.py."""
-    rio = _rio()
-    try:
-        if output is None:
-            export(rio, sys.stdout)
-            return
-        with output.open("w", encoding="utf-8") as out:
-            exported = export(rio, out)
-    finally:
-        rio.close()
+    store = runtime().store
+    if output is None:
+        export(store, sys.stdout)
+        return
+    with output.open("w", encoding="utf-8") as out:
+        exported = export(store, out)
     typer.echo(
         f"{output}: {exported.events} events, chain head at notification "
         f"{exported.digest.position} ({exported.digest.head_hash})"
@@ -115,11 +90,7 @@ def chain_command(
     ] = False,
 ) -> None:
     """Chain the events recorded before tamper evidence: run once on an older store."""
-    rio = _rio()
-    try:
-        result = chain_existing(rio, extend=extend)
-    finally:
-        rio.close()
+    result = chain_existing(runtime().store, extend=extend)
     typer.echo(
         f"chained {result.chained} events; chain head at notification {result.position} "
         f"({result.head_hash})"

@@ -1,5 +1,6 @@
 """The domain: what RIO knows about reviews, promises and time, free of any framework.
 
-Aggregates live beside it in `rio.aggregates`; both import only the standard library,
-`eventsourcing.domain` and each other (checked by import-linter, see pyproject.toml).
+It imports only the standard library, `eventsourcing.domain` and itself. The aggregates
+(`rio.aggregates`) record the domain's facts (`rio.domain.facts`) and import the domain,
+never the other way round (checked by import-linter, see pyproject.toml).
 """

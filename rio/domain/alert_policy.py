@@ -3,6 +3,11 @@
 Pure: a function of the programme, the date of the previous run and the thresholds, with
 no store, clock or mail server, so a run can be reproduced and explained afterwards.
 
+Overdue and stale are the RAG rule table's own conditions (`rio.domain.rag.OVERDUE`,
+`STALE`), judged under the same `Policy`, so an alert never calls stale what the status and
+the board rate otherwise. Due soon is an alert's question only; it is written here, once,
+in the same vocabulary.
+
 Each alert has a deterministic id over who it is for and what it is about (owner, review,
 recommendation, commitment, kind, due window), so the same finding on another day, in
 another run or in another process is the same alert, and is sent once. Stale alerts also
@@ -18,8 +23,11 @@ from datetime import date
 from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from rio.domain.access import owner_key
 from rio.domain.due_window import DueWindow
-from rio.domain.replay import Commitment, Programme, RecommendationState, Revision
+from rio.domain.rag import DEFAULT_POLICY, OVERDUE, STALE, Policy, commitment_facts
+from rio.domain.rules import AS_AT, DUE_LATEST, After, DaysAfter, Limits, Not, holds
+from rio.domain.state import Commitment, Programme, RecommendationState, Revision
 from rio.domain.values import OwnerRole, Source
 
 POLICY_VERSION = "rio-alerts/1"
@@ -53,11 +61,25 @@ _LABELS = {
 }
 
 
+# Due by the end of the window `due_soon_days` from as_at (an undated commitment never is).
+DUE_SOON = Not(After(DUE_LATEST, DaysAfter(AS_AT, "due_soon_days")))
+
+
 @dataclass(frozen=True)
 class Thresholds:
+    """The alert-only thresholds, and the RAG policy that says what overdue and stale are."""
+
     due_soon_days: int = 30
-    stale_after_days: int = 180
     escalate_after_days: int = 30
+    policy: Policy = DEFAULT_POLICY
+
+    @property
+    def stale_after_days(self) -> int:
+        return self.policy.stale_after_days
+
+    @property
+    def rule_limits(self) -> Limits:
+        return {**self.policy.limits, "due_soon_days": self.due_soon_days}
 
 
 @dataclass(frozen=True)
@@ -112,7 +134,7 @@ def alert_id(
     key = "|".join(
         (
             "rio:alert",
-            " ".join(owner.split()).casefold(),
+            owner_key(owner),
             review.strip().casefold(),
             str(number),
             commitment,
@@ -185,7 +207,8 @@ def _findings(
 ) -> Iterator[_Finding]:
     name = f"“{c.deliverable}”"
     due = c.due
-    overdue = due is not None and as_at > due.latest
+    facts = commitment_facts(c, as_at)
+    overdue = holds(OVERDUE, facts, limits.rule_limits)
     if due is not None and overdue:
         days = (as_at - due.latest).days
         promise = _promise_source(c)
@@ -214,7 +237,7 @@ def _findings(
                 f"to the senior owner of recommendation {rec.number}.",
                 days,
             )
-    elif due is not None and (due.latest - as_at).days <= limits.due_soon_days:
+    elif due is not None and holds(DUE_SOON, facts, limits.rule_limits):
         days = (due.latest - as_at).days
         when = "today" if days == 0 else f"{_days(days)} from {_day(as_at)}"
         yield _Finding(
@@ -233,7 +256,8 @@ def _findings(
         yield from _slip(name, move, previous_run)
     last = c.last_update or c.made_on
     quiet = (as_at - last).days
-    if not overdue and quiet > limits.stale_after_days:
+    # Open, not overdue and quiet: exactly when the rule table rates it "stale".
+    if not overdue and holds(STALE, facts, limits.rule_limits):
         yield _Finding(
             AlertKind.STALE,
             OwnerRole.ACCOUNTABLE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -36,11 +37,28 @@ def use(source: Callable[[], datetime]) -> Iterator[None]:
 
 
 KNOWN_AT_FORMS = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+00:00]"
+_MOMENT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?"
+)
+
+
+def still_to_come(moment: datetime) -> bool:
+    """Whether a "known at" moment is after now: refused at every door, because RIO cannot
+    know what it has not recorded, and an answer "as known at" a moment still to come could
+    change after it was given (DESIGN.md invariant 2). A bare date of today is its end, so
+    it is still to come: leave known_at out for "now"."""
+    return moment > now()
 
 
 def parse_moment(text: str) -> datetime:
     """A "known at" moment: a bare date means the end of that day in London (what RIO showed
-    that day); a timestamp without a zone is London time. Raises ValueError otherwise."""
+    that day); a timestamp without a zone is London time. Raises ValueError otherwise.
+
+    Only the written forms: Python also reads `20240601` (midnight, not the end of the day),
+    week dates and bare hours, which nobody means by a moment."""
+    if not _MOMENT.fullmatch(text):
+        raise ValueError(f"{text!r} is not written {KNOWN_AT_FORMS}")
     if len(text) == 10:
         return datetime.combine(date.fromisoformat(text), time.max, tzinfo=LONDON)
     moment = datetime.fromisoformat(text)

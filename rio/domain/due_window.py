@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NamedTuple
 
+from rio.domain import bounds
 from rio.domain.errors import InvalidDueDate
 
 # The grammar, after lower-casing, collapsing spaces and dropping a trailing full stop:
@@ -182,6 +183,9 @@ def parse_due(phrase: str, said_on: date) -> DueWindow:
         earliest, latest = _resolve(_normalise(phrase), said_on)
     except _Refused as refusal:
         raise InvalidDueDate(phrase, str(refusal)) from None
+    bound = bounds.outside(latest) or bounds.outside(earliest)
+    if bound is not None:
+        raise InvalidDueDate(phrase, bound)
     return DueWindow(phrase, earliest, latest)
 
 

@@ -41,3 +41,7 @@ class NotFound(DomainError):
 
 class VersionConflict(DomainError):
     """The caller expected another version of the aggregate than the stored one."""
+
+
+class DatesOutOfOrder(DomainError):
+    """A question whose dates run backwards, such as outcomes judged before the promises."""

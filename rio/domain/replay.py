@@ -1,160 +1,38 @@
-"""The pure replay: a fold from events to the programme as at a date, as known at a moment.
+"""The pure replay: a fold from facts to the programme as at a date, as known at a moment.
 
 This is the reference every read model is tested against (DESIGN.md invariant 4), so it
-stays a plain function of its inputs: no store, no clock, no cache.
+stays a plain function of its inputs: no store, no clock, no cache. It folds the domain's
+facts (`rio.domain.facts`), which the Recommendation aggregate's events are, so the domain
+never needs the aggregate.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar
 from uuid import UUID
 
-from rio.aggregates.recommendation import Recommendation as R
-from rio.domain.due_window import DueWindow
+from rio.domain import facts as R
 from rio.domain.history import effective
-from rio.domain.values import OwnerRole, Source
+from rio.domain.state import (
+    Action,
+    Assessment,
+    Closure,
+    Commitment,
+    Decision,
+    Note,
+    Programme,
+    RecommendationState,
+    Revision,
+    replace,
+)
+from rio.domain.values import OwnerRole
 
 
-@dataclass(frozen=True)
-class Revision:
-    occurred: date
-    due: DueWindow | None
-    deliverable: str | None
-    reason: str | None
-    unexplained: bool
-    source: Source
-
-
-@dataclass(frozen=True)
-class Closure:
-    """A delivery (with its evidence) or a withdrawal (with its reason)."""
-
-    occurred: date
-    detail: str
-    source: Source
-
-
-@dataclass(frozen=True)
-class Note:
-    occurred: date
-    text: str
-    commitment: str | None
-    source: Source
-
-
-@dataclass(frozen=True)
-class Assessment:
-    occurred: date
-    scale: str
-    rating: str
-    rationale: str
-    assessor: str
-    commitment: str | None
-    source: Source
-
-
-@dataclass(frozen=True)
-class Decision:
-    occurred: date
-    decision: str
-    decided_by: str | None
-    source: Source
-
-
-@dataclass(frozen=True)
-class Action:
-    action: str
-    text: str
-    occurred: date
-
-
-@dataclass(frozen=True)
-class Commitment:
-    commitment: str
-    deliverable: str
-    action: str | None
-    owner: str | None
-    made_on: date
-    source: Source
-    baseline: DueWindow | None
-    due: DueWindow | None
-    revisions: tuple[Revision, ...] = ()
-    delivered: Closure | None = None
-    withdrawn: Closure | None = None
-    last_update: date | None = None
-
-    @property
-    def is_open(self) -> bool:
-        return self.delivered is None and self.withdrawn is None
-
-    @property
-    def slip_days(self) -> int:
-        """How far the current due date has moved past the first promise (0 if not later)."""
-        if self.baseline is None or self.due is None:
-            return 0
-        return max(0, (self.due.latest - self.baseline.latest).days)
-
-
-@dataclass(frozen=True)
-class RecommendationState:
-    id: UUID
-    review: str
-    number: int
-    title: str
-    text: str
-    registered_on: date
-    source: Source
-    accountable_owner: str | None = None
-    senior_owner: str | None = None
-    actions: tuple[Action, ...] = ()
-    decisions: tuple[Decision, ...] = ()
-    commitments: tuple[Commitment, ...] = ()
-    notes: tuple[Note, ...] = ()
-    assessments: tuple[Assessment, ...] = ()
-    last_update: date | None = None
-
-    def commitment(self, commitment: str) -> Commitment:
-        for candidate in self.commitments:
-            if candidate.commitment == commitment:
-                return candidate
-        raise KeyError(commitment)
-
-    def owner_of(self, commitment: Commitment) -> str | None:
-        return commitment.owner or self.accountable_owner
-
-
-@dataclass(frozen=True)
-class Programme:
-    as_at: date
-    known_at: datetime | None
-    recommendations: tuple[RecommendationState, ...] = field(default_factory=tuple)
-
-    def recommendation(self, review: str, number: int) -> RecommendationState:
-        for rec in self.recommendations:
-            if rec.review == review and rec.number == number:
-                return rec
-        raise KeyError((review, number))
-
-
-T = TypeVar("T")
-
-
-def replace(value: T, **changes: Any) -> T:
-    """dataclasses.replace without re-running __init__: these frozen states have no checks to run,
-    and the fold makes this call for every fact."""
-    twin = object.__new__(type(value))
-    twin.__dict__.update(value.__dict__)
-    twin.__dict__.update(changes)
-    return twin
-
-
-def replay(events: Iterable[R.Event], as_at: date, known_at: datetime | None = None) -> Programme:
+def replay(events: Iterable[R.Fact], as_at: date, known_at: datetime | None = None) -> Programme:
     """The programme as it stood on `as_at`, from what RIO had recorded by `known_at`."""
-    by_recommendation: dict[UUID, list[R.Event]] = defaultdict(list)
+    by_recommendation: dict[UUID, list[R.Fact]] = defaultdict(list)
     for event in events:
         by_recommendation[event.originator_id].append(event)
     states = []
@@ -166,7 +44,7 @@ def replay(events: Iterable[R.Event], as_at: date, known_at: datetime | None = N
     return Programme(as_at=as_at, known_at=known_at, recommendations=tuple(states))
 
 
-def fold(facts: Iterable[R.Event]) -> RecommendationState:
+def fold(facts: Iterable[R.Fact]) -> RecommendationState:
     """Fold one recommendation's effective facts, already in valid-time order."""
     final = None
     for _, state in states(facts):
@@ -176,7 +54,7 @@ def fold(facts: Iterable[R.Event]) -> RecommendationState:
     return final
 
 
-def states(facts: Iterable[R.Event]) -> Iterator[tuple[date, RecommendationState]]:
+def states(facts: Iterable[R.Fact]) -> Iterator[tuple[date, RecommendationState]]:
     """The state after each day's facts: valid from that day until the next one yielded."""
     folding = Fold()
     for fact in facts:
@@ -195,7 +73,7 @@ class Fold:
         self.commitments: dict[str, Commitment] = {}
         self.day: date | None = None
 
-    def apply(self, fact: R.Event) -> None:
+    def apply(self, fact: R.Fact) -> None:
         if isinstance(fact, R.Registered):
             self.state = RecommendationState(
                 id=fact.originator_id,
@@ -223,7 +101,7 @@ class Fold:
 
 
 def _apply(
-    state: RecommendationState, commitments: dict[str, Commitment], fact: R.Event
+    state: RecommendationState, commitments: dict[str, Commitment], fact: R.Fact
 ) -> RecommendationState:
     match fact:
         case R.ActionAdded():
@@ -294,6 +172,6 @@ def _apply(
     return state
 
 
-def _touch(commitments: dict[str, Commitment], fact: R.Event, **changes: object) -> None:
+def _touch(commitments: dict[str, Commitment], fact: R.Fact, **changes: object) -> None:
     name: str = getattr(fact, "commitment")  # noqa: B009
     commitments[name] = replace(commitments[name], last_update=fact.occurred, **changes)

@@ -3,13 +3,15 @@ the same transaction as the event.
 
 Selected by `PERSISTENCE_MODULE=rio.persistence.postgres:ChainedPostgresFactory` (see
 rio/persistence/url.py). eventsourcing's own events table is untouched; links go in
-`<events table>_chain` in the same schema. The EXCLUSIVE lock eventsourcing takes on the
-events table to serialise notification ids also serialises the chain: the head is read
-after the lock, so two writers can never link to the same predecessor.
+`<events table>_chain` in the same schema, and the receipts of keyed requests
+(rio.persistence.receipts) in `<events table>_receipts`. The EXCLUSIVE lock eventsourcing
+takes on the events table to serialise notification ids also serialises the chain: the head
+is read after the lock, so two writers can never link to the same predecessor.
 """
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -30,11 +32,13 @@ from eventsourcing.postgres import (
 )
 from eventsourcing.utils import retry
 from psycopg import Cursor
+from psycopg.errors import DuplicateObject
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
-from rio.persistence.chain import Link, extend, refuse_unchained
+from rio.persistence.chain import Leaf, Link, extend, refuse_noncanonical, refuse_unchained
 from rio.persistence.histories import histories
+from rio.persistence.receipts import Receipt, receipt_to_write
 
 PAGE = 1000
 
@@ -48,6 +52,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             )
         self.chain_table_name = f"{events_table_name}_chain"
         self.check_identifier_length(self.chain_table_name)
+        self.receipts_table_name = f"{events_table_name}_receipts"
+        self.check_identifier_length(self.receipts_table_name)
+        receipts = Identifier(self.receipts_table_name)
         schema = Identifier(self.datastore.schema)
         chain = Identifier(self.chain_table_name)
         events = Identifier(self.events_table_name)
@@ -59,6 +66,23 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "hash text NOT NULL)"
             ).format(schema=schema, chain=chain)
         )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{receipts} ("
+                "holder text NOT NULL, "
+                "key text NOT NULL, "
+                "request_hash text NOT NULL, "
+                "result text NOT NULL, "
+                "PRIMARY KEY (holder, key))"
+            ).format(schema=schema, receipts=receipts)
+        )
+        self.insert_receipt_statement = SQL(
+            "INSERT INTO {schema}.{receipts} (holder, key, request_hash, result) "
+            "VALUES (%s, %s, %s, %s)"
+        ).format(schema=schema, receipts=receipts)
+        self.select_receipt_statement = SQL(
+            "SELECT request_hash, result FROM {schema}.{receipts} WHERE holder = %s AND key = %s"
+        ).format(schema=schema, receipts=receipts)
         # Return each row's key too, so links never depend on RETURNING's row order.
         self.insert_events_statement += SQL(", originator_id, originator_version")
         self.select_head_statement = SQL(
@@ -82,49 +106,72 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.count_links_statement = SQL(
             "SELECT COUNT(*) AS n FROM {schema}.{chain} WHERE notification_id <= %s"
         ).format(schema=schema, chain=chain)
-        self.select_unchained_statement = SQL(
-            "SELECT * FROM {schema}.{events} WHERE notification_id > %s "
+        self.select_leaves_statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {schema}.{events} WHERE notification_id >= %s AND notification_id <= %s "
             "ORDER BY notification_id LIMIT %s"
         ).format(schema=schema, events=events)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def create_table(self) -> None:
-        """Serialise start-up across processes: eventsourcing's CREATE OR REPLACE FUNCTION and
-        CREATE TYPE fail ("tuple concurrently updated") when two processes run them at once."""
+        """Create the tables under a lock, so processes starting together take turns:
+        eventsourcing's CREATE OR REPLACE FUNCTION and CREATE TYPE fail ("tuple concurrently
+        updated") when two processes run them at once.
+
+        The lock is a transaction lock taken in the one transaction that creates everything,
+        on its one connection: a lock held on a connection of its own made a pool of one
+        connection (POSTGRES_POOL_SIZE=1, POSTGRES_MAX_OVERFLOW=0) wait for itself forever.
+        """
         key = zlib.crc32(f"rio:create_table:{self.datastore.schema}".encode())
-        with self.datastore.get_connection() as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (key,))
-            try:
-                super().create_table()
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+            for statement in self.sql_create_statements:
+                if "CREATE TYPE" in statement.as_string():
+                    # A type has no IF NOT EXISTS (as in eventsourcing's own create_table);
+                    # the savepoint keeps "already exists" from aborting the transaction.
+                    with contextlib.suppress(DuplicateObject), conn.transaction():
+                        curs.execute(statement, prepare=False)
+            self._create_table(curs)
+        self.datastore.register_type_adapters()
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """eventsourcing's pipelined insert, plus the chain, in one transaction.
+        """eventsourcing's pipelined insert, plus the chain and any receipt, in one transaction.
 
         After the table lock the pipeline also reads the newest event id and the chain's
         head, so chaining costs no extra round trip before the insert's own sync.
         """
         exc: Exception | None = None
         notification_ids: list[int] | None = None
+        receipt = receipt_to_write(kwargs)
         with self.datastore.get_connection() as conn:
             with conn.pipeline() as pipeline, conn.transaction():
                 with conn.cursor() as curs:
                     self._insert_events(curs, stored_events, **kwargs)
-                if stored_events:
-                    with conn.cursor() as curs, conn.cursor() as head, conn.cursor() as newest:
+                if stored_events or receipt is not None:
+                    with (
+                        conn.cursor() as curs,
+                        conn.cursor() as head,
+                        conn.cursor() as newest,
+                        conn.cursor() as kept,
+                    ):
                         try:
-                            self._lock_table(curs)
-                            self._notify_channel(curs)
-                            newest.execute(self.select_newest_statement, prepare=True)
-                            head.execute(self.select_head_statement, prepare=True)
-                            self._insert_pg_events(curs, stored_events)
+                            if stored_events:
+                                self._lock_table(curs)
+                                self._notify_channel(curs)
+                                newest.execute(self.select_newest_statement, prepare=True)
+                                head.execute(self.select_head_statement, prepare=True)
+                                self._insert_pg_events(curs, stored_events)
+                            if receipt is not None:
+                                # A second receipt for one key fails the primary key at the
+                                # sync below, and the events are rolled back with it.
+                                self._insert_receipt(kept, receipt)
                             pipeline.sync()
-                            notification_ids = self._chain(
-                                curs, stored_events, self._link(head.fetchone()), newest
-                            )
+                            if stored_events:
+                                notification_ids = self._chain(
+                                    curs, stored_events, self._link(head.fetchone()), newest
+                                )
                         except Exception as e:
                             exc = e
                     if exc is not None:
@@ -135,6 +182,19 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             if exc is not None:
                 raise exc
         return notification_ids
+
+    def _insert_receipt(self, curs: Cursor[DictRow], receipt: Receipt) -> None:
+        curs.execute(
+            self.insert_receipt_statement,
+            (receipt.holder, receipt.key, receipt.request_hash, receipt.result),
+            prepare=True,
+        )
+
+    def select_receipt(self, holder: str, key: str) -> Receipt | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_receipt_statement, (holder, key), prepare=True)
+            row = curs.fetchone()
+        return None if row is None else Receipt(holder, key, row["request_hash"], row["result"])
 
     def _insert_pg_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]
@@ -231,6 +291,27 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             curs.execute(self.select_head_statement)
             return self._link(curs.fetchone())
 
+    def select_leaves(self, start: int, limit: int, stop: int) -> list[Leaf]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            return self._select_leaves(curs, start, limit, stop)
+
+    def _select_leaves(
+        self, curs: Cursor[DictRow], start: int, limit: int, stop: int
+    ) -> list[Leaf]:
+        """Rows as stored: PostgreSQL's uuid, bigint and bytea columns hold one form of each
+        value, so the canonical text of each is a function of its stored bytes."""
+        curs.execute(self.select_leaves_statement, (start, stop, limit))
+        return [
+            Leaf(
+                row["notification_id"],
+                str(row["originator_id"]),
+                row["originator_version"],
+                row["topic"],
+                bytes(row["state"]),
+            )
+            for row in curs.fetchall()
+        ]
+
     def select_links(self, start: int, limit: int, stop: int | None = None) -> list[Link]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(
@@ -257,31 +338,15 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             head = self._link(curs.fetchone())
             chained = 0
             while True:
-                curs.execute(
-                    self.select_unchained_statement,
-                    (head.notification_id if head else 0, PAGE),
-                )
-                rows = curs.fetchall()
-                links = extend(
-                    head,
-                    [
-                        (
-                            row["notification_id"],
-                            StoredEvent(
-                                originator_id=row["originator_id"],
-                                originator_version=row["originator_version"],
-                                topic=row["topic"],
-                                state=bytes(row["state"]),
-                            ),
-                        )
-                        for row in rows
-                    ],
-                )
+                start = (head.notification_id if head else 0) + 1
+                leaves = self._select_leaves(curs, start, PAGE, 2**63 - 1)
+                refuse_noncanonical(leaves)
+                links = extend(head, [(leaf.notification_id, leaf) for leaf in leaves])
                 if links:
                     self._insert_links(curs, links)
                     chained += len(links)
                     head = links[-1]
-                if len(rows) < PAGE:
+                if len(leaves) < PAGE:
                     return chained, head
 
 

@@ -2,11 +2,13 @@
 same transaction as the event.
 
 Selected by `PERSISTENCE_MODULE=rio.persistence.sqlite:ChainedSQLiteFactory` (see url.py).
-eventsourcing's own `stored_events` table is untouched; links go in `stored_events_chain`.
+eventsourcing's own `stored_events` table is untouched; links go in `stored_events_chain`,
+and the receipts of keyed requests (rio.persistence.receipts) in `stored_events_receipts`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -20,15 +22,37 @@ from eventsourcing.sqlite import (
     SQLiteFactory,
 )
 
-from rio.persistence.chain import Link, extend, refuse_unchained
+from rio.persistence.chain import (
+    Leaf,
+    Link,
+    extend,
+    hyphenated,
+    refuse_noncanonical,
+    refuse_unchained,
+    tagged,
+    tagged_state,
+)
 from rio.persistence.histories import histories
+from rio.persistence.receipts import Receipt, receipt_to_write
 
 PAGE = 1000
+_HEX32 = re.compile(rb"[0-9a-f]{32}")
+
+# Each column's storage class and exact bytes: SQLite keeps whatever class a value was
+# written with, so a value is read as stored, never as Python would convert it.
+_LEAF_COLUMNS = ", ".join(
+    f"typeof({column}), CAST({column} AS BLOB)"
+    for column in ("originator_id", "originator_version", "topic", "state")
+)
+_LINK_COLUMNS = "notification_id, " + ", ".join(
+    f"typeof({column}), CAST({column} AS BLOB)" for column in ("prev_hash", "hash")
+)
 
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         self.chain_table_name = f"{events_table_name}_chain"
+        self.receipts_table_name = f"{events_table_name}_receipts"
         super().__init__(datastore, events_table_name)
 
     def construct_create_table_statements(self) -> list[str]:
@@ -38,6 +62,12 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "notification_id INTEGER PRIMARY KEY, "
             "prev_hash TEXT NOT NULL, "
             "hash TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {self.receipts_table_name} ("
+            "holder TEXT NOT NULL, "
+            "key TEXT NOT NULL, "
+            "request_hash TEXT NOT NULL, "
+            "result TEXT NOT NULL, "
+            "PRIMARY KEY (holder, key)) WITHOUT ROWID",
         ]
 
     def _insert_events(
@@ -48,6 +78,13 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         ids = super()._insert_events(c, stored_events, **kwargs)
         if ids:
             self._chain(c, list(zip(ids, stored_events, strict=True)))
+        receipt = receipt_to_write(kwargs)
+        if receipt is not None:
+            # A second receipt for one key fails the primary key: the events go with it.
+            c.execute(
+                f"INSERT INTO {self.receipts_table_name} VALUES (?, ?, ?, ?)",
+                (receipt.holder, receipt.key, receipt.request_hash, receipt.result),
+            )
         return ids
 
     def _chain(self, c: SQLiteCursor, events: list[tuple[int, StoredEvent]]) -> None:
@@ -64,9 +101,30 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         )
 
     def _chain_head(self, c: SQLiteCursor) -> Link | None:
-        c.execute(f"SELECT * FROM {self.chain_table_name} ORDER BY notification_id DESC LIMIT 1")
+        c.execute(
+            f"SELECT {_LINK_COLUMNS} FROM {self.chain_table_name} "
+            "ORDER BY notification_id DESC LIMIT 1"
+        )
         row = c.fetchone()
-        return Link(row[0], row[1], row[2]) if row else None
+        return _link(row) if row else None
+
+    def _select_leaves(self, c: SQLiteCursor, start: int, limit: int, stop: int) -> list[Leaf]:
+        c.execute(
+            f"SELECT rowid, {_LEAF_COLUMNS} FROM {self.events_table_name} "
+            "WHERE rowid >= ? AND rowid <= ? ORDER BY rowid LIMIT ?",
+            (start, stop, limit),
+        )
+        return [_leaf(tuple(row)) for row in c.fetchall()]
+
+    def select_receipt(self, holder: str, key: str) -> Receipt | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT request_hash, result FROM {self.receipts_table_name} "
+                "WHERE holder = ? AND key = ?",
+                (holder, key),
+            )
+            row = c.fetchone()
+        return None if row is None else Receipt(holder, key, row[0], row[1])
 
     # --- reads for rebuilding read models ---------------------------------------------------
 
@@ -106,24 +164,28 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             return self._chain_head(c)
 
+    def select_leaves(self, start: int, limit: int, stop: int) -> list[Leaf]:
+        with self.datastore.transaction(commit=False) as c:
+            return self._select_leaves(c, start, limit, stop)
+
     def select_links(self, start: int, limit: int, stop: int | None = None) -> list[Link]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                f"SELECT * FROM {self.chain_table_name} "
+                f"SELECT {_LINK_COLUMNS} FROM {self.chain_table_name} "
                 "WHERE notification_id >= ? AND notification_id <= ? "
                 "ORDER BY notification_id LIMIT ?",
                 (start, stop if stop is not None else 2**63 - 1, limit),
             )
-            return [Link(row[0], row[1], row[2]) for row in c.fetchall()]
+            return [_link(tuple(row)) for row in c.fetchall()]
 
     def link_at(self, notification_id: int) -> Link | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                f"SELECT * FROM {self.chain_table_name} WHERE notification_id = ?",
+                f"SELECT {_LINK_COLUMNS} FROM {self.chain_table_name} WHERE notification_id = ?",
                 (notification_id,),
             )
             row = c.fetchone()
-            return Link(row[0], row[1], row[2]) if row else None
+            return _link(tuple(row)) if row else None
 
     def count_links(self, stop: int) -> int:
         with self.datastore.transaction(commit=False) as c:
@@ -138,32 +200,15 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             head = self._chain_head(c)
             chained = 0
             while True:
-                c.execute(
-                    f"SELECT rowid, * FROM {self.events_table_name} "
-                    "WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                    (head.notification_id if head else 0, PAGE),
-                )
-                rows = c.fetchall()
-                links = extend(
-                    head,
-                    [
-                        (
-                            row["rowid"],
-                            StoredEvent(
-                                originator_id=self.convert_originator_id(row["originator_id"]),
-                                originator_version=row["originator_version"],
-                                topic=row["topic"],
-                                state=row["state"],
-                            ),
-                        )
-                        for row in rows
-                    ],
-                )
+                start = (head.notification_id if head else 0) + 1
+                leaves = self._select_leaves(c, start, PAGE, 2**63 - 1)
+                refuse_noncanonical(leaves)
+                links = extend(head, [(leaf.notification_id, leaf) for leaf in leaves])
                 self._insert_links(c, links)
                 chained += len(links)
                 if links:
                     head = links[-1]
-                if len(rows) < PAGE:
+                if len(leaves) < PAGE:
                     return chained, head
 
     @contextmanager
@@ -178,6 +223,37 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 conn.rollback()
                 raise
             conn.commit()
+
+
+def _text(storage: str, raw: bytes | None) -> str:
+    if storage == "text" and raw is not None:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return tagged(storage, raw)
+
+
+def _leaf(row: tuple[Any, ...]) -> Leaf:
+    """One event row as the chain hashes it; see rio.persistence.chain for the forms."""
+    n, id_class, id_raw, version_class, version_raw, topic_class, topic_raw = row[:7]
+    state_class, state_raw = row[7:]
+    canonical_id = id_class == "text" and _HEX32.fullmatch(id_raw)
+    return Leaf(
+        notification_id=n,
+        originator_id=hyphenated(id_raw.decode("ascii"))
+        if canonical_id
+        else tagged(id_class, id_raw),
+        originator_version=int(version_raw)
+        if version_class == "integer"
+        else tagged(version_class, version_raw),
+        topic=_text(topic_class, topic_raw),
+        state=state_raw if state_class == "blob" else tagged_state(state_class, state_raw),
+    )
+
+
+def _link(row: tuple[Any, ...]) -> Link:
+    return Link(row[0], _text(row[1], row[2]), _text(row[3], row[4]))
 
 
 class ChainedSQLiteFactory(SQLiteFactory):

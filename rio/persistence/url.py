@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
-from rio.domain.errors import DomainError
+from rio.errors import ConfigurationError
 
 
-class BadDatabaseURL(DomainError):
+class BadDatabaseURL(ConfigurationError):
     """RIO_DATABASE_URL names no store RIO can use."""
 
 
 def event_store_env(url: str) -> dict[str, str]:
     """`sqlite:///path` (default `./rio.db`) or `postgresql://user:pass@host:port/db?schema=s`."""
     parts = urlsplit(url)
+    shown = _without_password(url)
     scheme = parts.scheme.split("+", 1)[0]
     if scheme == "sqlite":
         path = url.split("://", 1)[1]
         path = path[1:] if path.startswith("/") else path
         if not path:
-            raise BadDatabaseURL(f"{url!r} names no file: use sqlite:///rio.db")
+            raise BadDatabaseURL(f"RIO_DATABASE_URL {shown!r} names no file: use sqlite:///rio.db")
         return {
             "PERSISTENCE_MODULE": "rio.persistence.sqlite:ChainedSQLiteFactory",
             "SQLITE_DBNAME": path,
@@ -28,7 +29,8 @@ def event_store_env(url: str) -> dict[str, str]:
         dbname = parts.path.lstrip("/")
         if not dbname or not parts.hostname:
             raise BadDatabaseURL(
-                f"{url!r} must name a host and a database: postgresql://user@host:5432/dbname"
+                f"RIO_DATABASE_URL {shown!r} must name a host and a database: "
+                "postgresql://user@host:5432/dbname"
             )
         env = {
             "PERSISTENCE_MODULE": "rio.persistence.postgres:ChainedPostgresFactory",
@@ -44,9 +46,20 @@ def event_store_env(url: str) -> dict[str, str]:
             if key == "schema":
                 env["POSTGRES_SCHEMA"] = value
             else:
-                raise BadDatabaseURL(f"unknown option {key!r} in {url!r} (known: schema)")
+                raise BadDatabaseURL(
+                    f"RIO_DATABASE_URL {shown!r}: unknown option {key!r} (known: schema)"
+                )
         return env
     raise BadDatabaseURL(
-        f"{url!r}: RIO stores events in SQLite (sqlite:///rio.db) or PostgreSQL "
+        f"RIO_DATABASE_URL {shown!r}: RIO stores events in SQLite (sqlite:///rio.db) or PostgreSQL "
         "(postgresql://user@host/db)"
     )
+
+
+def _without_password(url: str) -> str:
+    """The URL as an error may show it: a terminal or a log line never shows a password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()

@@ -13,7 +13,7 @@ from uuid import UUID
 import orjson
 
 from rio.domain.due_window import DueWindow
-from rio.domain.replay import Commitment, RecommendationState
+from rio.domain.state import Commitment, RecommendationState
 from rio.domain.values import Source
 
 T = TypeVar("T")
@@ -34,6 +34,11 @@ def loads_recommendation(text: str) -> RecommendationState:
 
 def loads_commitment(text: str) -> Commitment:
     return _decode(Commitment, orjson.loads(text))  # type: ignore[no-any-return]
+
+
+def loads(kind: type[T], text: str) -> T:
+    """Any of the state's value types from its text (a note, a revision...)."""
+    return _decode(kind, orjson.loads(text))  # type: ignore[no-any-return]
 
 
 def _decode(kind: Any, data: Any) -> Any:

@@ -1,19 +1,22 @@
 """Portfolio-wide ratings as one SQL query over the commitment read model.
 
 Decoding every recommendation's full state is too slow for a national portfolio, so the
-RAG rules that only need dates are evaluated in SQL. They must agree with `rio.domain.rag`
-exactly; tests/store/test_portfolio.py checks that against the pure replay.
+RAG rules (which only need dates) are compiled to SQL from the domain's rule table, so they
+agree with `rio.domain.rag` by construction; tests/store/test_portfolio.py checks that
+against the pure replay on both stores.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
 from rio.domain.rag import DEFAULT_POLICY, Policy
+from rio.domain.rules import COMMITMENT_FACTS
 from rio.projections.read_model import ReadModel, commitment_versions, visible
+from rio.projections.sql_rules import Columns, rule_case
 
 
 @dataclass(frozen=True)
@@ -29,26 +32,14 @@ class PortfolioRow:
 
 
 def rule_expression(as_at: date, policy: Policy) -> sa.ColumnElement[str]:
-    """rio.domain.rag.rate_commitment's rules, in the same order, as a SQL CASE."""
-    c = commitment_versions.c
-    stale_before = as_at - timedelta(days=policy.stale_after_days)
-    return sa.case(
-        (c.withdrawn_on.is_not(None), "withdrawn"),
-        (
-            sa.and_(
-                c.delivered_on.is_not(None),
-                c.baseline_latest.is_not(None),
-                c.delivered_on > c.baseline_latest,
-            ),
-            "delivered_late",
-        ),
-        (c.delivered_on.is_not(None), "delivered_on_time"),
-        (c.due_latest.is_(None), "no_date"),
-        (c.due_latest < as_at, "overdue"),
-        (c.last_update < stale_before, "stale"),
-        (sa.and_(c.baseline_latest.is_not(None), c.due_latest > c.baseline_latest), "slipped"),
-        else_="on_track",
-    )
+    """The rule table (`rio.domain.rag.RULES`) compiled to a SQL CASE over the commitment
+    read model: the name of the rule that fires for each row."""
+    return rule_case(policy, as_at, commitment_facts_columns())
+
+
+def commitment_facts_columns() -> Columns:
+    """The rule table's commitment facts, as the read model's columns of the same names."""
+    return {fact.name: commitment_versions.c[fact.name] for fact in COMMITMENT_FACTS}
 
 
 def summary(

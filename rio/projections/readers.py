@@ -7,7 +7,8 @@ from typing import Protocol
 
 from rio.aggregates.recommendation import Recommendation
 from rio.application.service import RIO
-from rio.domain.replay import Programme, replay
+from rio.domain.replay import replay
+from rio.domain.state import Programme
 
 
 class Reader(Protocol):

@@ -15,8 +15,10 @@ from typing import Any
 from uuid import UUID
 
 from rio.domain.due_window import DueWindow
+from rio.domain.errors import DatesOutOfOrder
 from rio.domain.rag import DEFAULT_POLICY, Policy, Rating, rate_recommendation
-from rio.domain.replay import Commitment, Programme, RecommendationState
+from rio.domain.slip import shift_days
+from rio.domain.state import Commitment, Programme, RecommendationState
 from rio.domain.values import Source
 
 
@@ -67,7 +69,15 @@ class PromisedVsDelivered:
 def promised_vs_delivered(
     then: Programme, later: Programme, review: str | None = None
 ) -> PromisedVsDelivered:
-    """Every commitment as it stood in `then` against its outcome in `later` (same known_at)."""
+    """Every commitment as it stood in `then` against its outcome in `later` (same known_at).
+
+    Refused when `later` is before `then`: an outcome is judged after the promise was taken.
+    """
+    if later.as_at < then.as_at:
+        raise DatesOutOfOrder(
+            f"delivered_as_at {later.as_at} is before promised_as_at {then.as_at}: outcomes are "
+            "judged after the promises were taken"
+        )
     rows = []
     for rec in then.recommendations:
         if review is not None and rec.review != review:
@@ -176,7 +186,7 @@ def timelines(rec: RecommendationState) -> list[Timeline]:
         baseline = c.baseline
 
         def slip(due: DueWindow | None, baseline: DueWindow | None = baseline) -> int | None:
-            return None if due is None or baseline is None else (due.latest - baseline.latest).days
+            return shift_days(due.latest if due else None, baseline.latest if baseline else None)
 
         steps = [
             TimelineStep(c.made_on, "promised", c.baseline, slip(c.baseline), None, False, c.source)

@@ -15,7 +15,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 from rio.domain.rag import DEFAULT_POLICY, Policy, rate_recommendation
-from rio.domain.replay import Programme
+from rio.domain.state import Programme
 
 COLUMNS = ("recommendation", "actions", "source", "extent of implementation", "notes")
 

@@ -1,8 +1,8 @@
 """The board's rows: each recommendation of a review with its RAG, owner, next promise and slip.
 
-Read straight from the commitment read model with the portfolio's SQL rating rules, so a
+Read straight from the commitment read model with the rule table compiled to SQL, so a
 board costs two indexed queries rather than decoding every commitment's history. The
-roll-up below mirrors `rio.domain.rag.rate_recommendation`; tests/web check the two agree.
+roll-up and the slip are the domain's own (`rio.domain.rag.roll_up`, `rio.domain.slip`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from rio.domain import clock
-from rio.domain.rag import COMPLETE, DEFAULT_POLICY, NOT_RATED, SEVERITY, WITHDRAWN, Policy
+from rio.domain import access, clock
+from rio.domain.access import Role
+from rio.domain.rag import DEFAULT_POLICY, Policy, roll_up
+from rio.domain.slip import slip_days
 from rio.projections import codec
 from rio.projections.portfolio import rule_expression
 from rio.projections.read_model import (
@@ -62,9 +64,7 @@ class _CommitmentRow:
     @property
     def slip_days(self) -> int:
         """As `Commitment.slip_days`: how far the date now due lies past the first promise."""
-        if self.due_latest is None or self.baseline_latest is None:
-            return 0
-        return max(0, (self.due_latest - self.baseline_latest).days)
+        return slip_days(self.due_latest, self.baseline_latest)
 
 
 def board(
@@ -121,13 +121,13 @@ def board(
             continue
         state = codec.loads_recommendation(text)
         commitments = by_number.get(number, [])
-        rating, rule = roll_up(commitments)
+        rolled = roll_up([(r.rating, r.rule) for r in commitments])
         result.append(
             BoardRow(
                 number=number,
                 title=state.title,
-                rating=rating,
-                rule=rule,
+                rating=rolled.rating,
+                rule=rolled.rule,
                 owner=state.accountable_owner,
                 next_promise=_next_promise(commitments, as_at),
                 slip_days=max((r.slip_days for r in commitments if not r.withdrawn), default=0),
@@ -136,19 +136,6 @@ def board(
             )
         )
     return result
-
-
-def roll_up(commitments: list[_CommitmentRow]) -> tuple[str, str]:
-    """(rating, rule) for a recommendation: its worst open commitment, as rio.domain.rag rolls up"""
-    open_rows = [r for r in commitments if r.rating in SEVERITY]
-    if open_rows:
-        worst = max(open_rows, key=lambda r: SEVERITY[r.rating])  # the first of the worst
-        return worst.rating, worst.rule
-    if any(r.rating == COMPLETE for r in commitments):
-        return COMPLETE, "all_closed"
-    if commitments:
-        return WITHDRAWN, "all_withdrawn"
-    return NOT_RATED, "no_commitments"
 
 
 def _next_promise(commitments: list[_CommitmentRow], as_at: date) -> NextPromise | None:
@@ -174,36 +161,37 @@ def review_exists(model: ReadModel, review: str) -> bool:
         return conn.execute(query).first() is not None
 
 
-def owned(model: ReadModel, review: str, owner: str) -> set[int]:
-    """The recommendations `owner` is accountable for or owns a commitment of, as things stand.
+def owned(model: ReadModel, review: str, role: Role, owner: str | None) -> set[int]:
+    """The recommendations of `review` a key of `role` (naming `owner`) reads, as things stand."""
+    return owned_by_review(model, role, owner, review).get(review, set())
 
-    The same test as the API's owner keys (`Services.owns`) on the current state: the
-    commitment rows' owner column is each commitment's own owner, else the accountable one.
+
+def owned_by_review(
+    model: ReadModel, role: Role, owner: str | None, review: str | None = None
+) -> dict[str, set[int]]:
+    """For each review (or just `review`), the recommendations a key of `role` (naming
+    `owner`) reads, as things stand; a review it reads none of is left out.
+
+    The API's rule (`rio.domain.access.may_read`) on the current rows: the commitment rows'
+    owner column is each commitment's own owner, else the accountable one.
     """
-    wanted = owner.strip().casefold()
     today = clock.today()
     recs, c = recommendation_versions, commitment_versions.c
+    rec_query = sa.select(recs.c.review, recs.c.number, recs.c.state).where(
+        *visible(recs, today, None)
+    )
+    commitment_query = sa.select(c.review, c.number, c.owner).where(
+        *visible(commitment_versions, today, None)
+    )
+    if review is not None:
+        rec_query = rec_query.where(recs.c.review == review)
+        commitment_query = commitment_query.where(c.review == review)
+    owners: dict[str, dict[int, list[str | None]]] = {}
     with model.engine.connect() as conn:
-        numbers = {
-            number
-            for number, text in conn.execute(
-                sa.select(recs.c.number, recs.c.state).where(
-                    *visible(recs, today, None), recs.c.review == review
-                )
-            )
-            if _same(codec.loads_recommendation(text).accountable_owner, wanted)
-        }
-        numbers |= {
-            number
-            for number, name in conn.execute(
-                sa.select(c.number, c.owner).where(
-                    *visible(commitment_versions, today, None), c.review == review
-                )
-            )
-            if _same(name, wanted)
-        }
-    return numbers
-
-
-def _same(name: str | None, wanted: str) -> bool:
-    return name is not None and name.strip().casefold() == wanted
+        for name, number, text in conn.execute(rec_query):
+            accountable = codec.loads_recommendation(text).accountable_owner
+            owners.setdefault(name, {}).setdefault(number, []).append(accountable)
+        for name, number, commitment_owner in conn.execute(commitment_query):
+            owners.setdefault(name, {}).setdefault(number, []).append(commitment_owner)
+    readable = {name: access.readable_numbers(role, owner, by) for name, by in owners.items()}
+    return {name: numbers for name, numbers in readable.items() if numbers}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from markupsafe import Markup, escape
 
@@ -231,26 +231,36 @@ def _describe(drawn: list[Series], undated: list[str], as_at: date) -> str:
 
 
 def _pad(low: date, high: date) -> tuple[date, date]:
-    """A domain around [low, high] with room for the markers, never empty."""
+    """A domain around [low, high] with room for the markers, never empty, and total: a
+    promise dated in year 1 or 9999 clamps to the calendar instead of overflowing it."""
     span = max((high - low).days, 60)
-    margin = timedelta(days=max(15, span // 12))
-    return low - margin, high + margin
+    margin = max(15, span // 12)
+    first, last = date.min.toordinal(), date.max.toordinal()
+    padded_low = max(first, low.toordinal() - margin)
+    padded_high = min(last, high.toordinal() + margin)
+    if padded_high - padded_low < 60:  # squeezed against an end of the calendar
+        padded_low, padded_high = max(first, padded_high - 60), min(last, padded_low + 60)
+    return date.fromordinal(padded_low), date.fromordinal(padded_high)
 
 
 def _ticks(low: date, high: date) -> list[date]:
-    """First days of months, every 1, 2, 3, 6, 12 or 24 months: at most seven of them."""
+    """First days of months, every 1, 2, 3, 6 or 12 months or a whole number of years: at
+    most seven of them, however long the span."""
     months = (high.year - low.year) * 12 + high.month - low.month + 1
-    step = next((s for s in (1, 2, 3, 6, 12, 24) if months / s <= 7), 48)
-    ticks: list[date] = []
+    step = next((s for s in (1, 2, 3, 6, 12) if months / s <= 7), 0)
+    if not step:
+        step = 12 * -(-months // (12 * 7))  # whole years, rounded up
     index = low.year * 12 + low.month  # the month after low's: its first day is inside
-    while True:
+    index += -index % step
+    ticks: list[date] = []
+    while index < 12 * (date.max.year + 1):
         year, month = divmod(index, 12)
         tick = date(year, month + 1, 1)
         if tick > high:
-            return ticks
-        if index % step == 0:
-            ticks.append(tick)
-        index += 1
+            break
+        ticks.append(tick)
+        index += step
+    return ticks
 
 
 def _month(day: date) -> str:

@@ -52,7 +52,9 @@ class When:
     known_at: datetime | None
     known_at_text: str  # as the reader typed it, for the form
     now: datetime
-    position: int  # the event log's head: what "as known now" covers
+    # The event log's head, what "as known now" covers; None for readers it would tell how
+    # much others record (owner keys and the public: `Permission.LOG_POSITION`).
+    position: int | None
 
     def query(self, **extra: str) -> str:
         params = {"as_at": self.as_at.isoformat()}

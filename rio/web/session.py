@@ -1,11 +1,16 @@
 """Who is reading the board: a signed-in key holder, a member of the public, or nobody yet.
 
 The session cookie is signed (itsdangerous) and holds the key's public id, never the key,
-so the key is looked up, and a revoked one refused, on every request.
+so the key is looked up, and a revoked one refused, on every request. It also holds the
+session's own id: signing out records that id as ended in the store (`ended_sessions`), so
+a copy of the cookie is refused from then on, and the id keys the session's form token,
+which every board POST must send back (a page of another site cannot read it).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Annotated
@@ -13,24 +18,26 @@ from typing import Annotated
 import structlog
 from fastapi import Depends, Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.engine import Engine
 
-from rio.aggregates.api_key import Role
 from rio.api.deps import ServicesDep
 from rio.api.problems import ApiProblem
 from rio.api.ratelimit import retry_after
 from rio.application.keys import Principal
+from rio.domain import access
+from rio.domain.access import Permission, Role
 from rio.domain.errors import DomainError
+from rio.domain.state import RecommendationState
 from rio.settings import Settings
+from rio.web.ended_sessions import EndedSessions
 
 log = structlog.get_logger("rio.web")
 
 COOKIE = "rio_board_session"
-# Admin keys manage keys; the board is for reading.
-READ_ROLES = (Role.SECRETARIAT, Role.AUDITOR, Role.OWNER)
-# "What did RIO show on date T?" is the auditors' question; the secretariat may ask it too.
-KNOWN_AT_ROLES = (Role.AUDITOR, Role.SECRETARIAT)
-# The tracker export, as in the API; and the public, when the board is open to it.
-EXPORT_ROLES = (Role.AUDITOR, Role.SECRETARIAT)
+FORM_COOKIE = "rio_board_form"  # before signing in: what the sign-in form's token is bound to
+FORM_FIELD = "csrf"  # the hidden field of every board form that posts
+# The board is for reading: the API's readers (admin keys manage keys).
+READ_ROLES = access.READERS
 
 
 class SignInRequired(Exception):
@@ -42,29 +49,65 @@ class SignInRequired(Exception):
 
 
 @dataclass(frozen=True)
+class Session:
+    """A signed-in session, as its cookie says: whose key, its own id, when it was signed."""
+
+    key_id: str
+    id: str
+    issued: float  # unix seconds
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    principal: Principal
+    session: Session
+
+
+@dataclass(frozen=True)
 class Viewer:
     """The reader of a page: a key's principal, or None for the public (RIO_BOARD_PUBLIC)."""
 
     principal: Principal | None
+    form_token: str | None = None  # the session's token, for the sign-out form
 
     @property
     def public(self) -> bool:
         return self.principal is None
 
     @property
+    def reads_all(self) -> bool:
+        """Whether every recommendation is this reader's to read (the public's too)."""
+        return access.reads_all(self.role)
+
+    @property
     def owner(self) -> str | None:
-        """For an owner key, whose recommendations it may read; None: it may read them all."""
-        if self.principal is not None and self.principal.role is Role.OWNER:
-            return self.principal.owner or ""
-        return None
+        """For a key that reads only its owner's recommendations, that owner; else None."""
+        if self.principal is None or self.reads_all:
+            return None
+        return self.principal.owner or ""
+
+    def may_read(self, state: RecommendationState) -> bool:
+        """The API's rule: owner keys read only their own recommendations."""
+        owner = None if self.principal is None else self.principal.owner
+        return access.may_read(self.role, owner, access.owners_of(state))
+
+    @property
+    def role(self) -> Role | None:
+        return None if self.principal is None else self.principal.role
 
     @property
     def may_ask_known_at(self) -> bool:
-        return self.principal is not None and self.principal.role in KNOWN_AT_ROLES
+        # "What did RIO show on date T?" is the auditors' question; the secretariat may ask it too.
+        return access.may(self.role, Permission.KNOWN_AT)
 
     @property
     def may_export(self) -> bool:
-        return self.principal is None or self.principal.role in EXPORT_ROLES
+        # The tracker export, as in the API; and the public, when the board is open to it.
+        return access.may(self.role, Permission.EXPORT)
+
+    @property
+    def sees_log_position(self) -> bool:
+        return access.may(self.role, Permission.LOG_POSITION)
 
     @property
     def label(self) -> str:
@@ -74,9 +117,9 @@ class Viewer:
 
 
 class Sessions:
-    """Signs and reads the board's session cookie."""
+    """Signs and reads the board's session cookie, ends sessions, and makes form tokens."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, engine: Engine) -> None:
         secret = settings.session_secret
         if not secret:
             # Sessions then last only as long as this process: fine for one `rio serve`,
@@ -85,34 +128,87 @@ class Sessions:
             secret = secrets.token_urlsafe(32)
         self.max_age = max(60, int(settings.board_session_hours * 3600))
         self._serializer = URLSafeTimedSerializer(secret, salt="rio.board.session")
+        self._form_key = hashlib.sha256(f"rio.board.form:{secret}".encode()).digest()
+        self.ended = EndedSessions(engine, self.max_age)
 
-    def key_id(self, request: Request) -> str | None:
-        """The key id in the request's cookie, if its signature holds and it has not expired."""
+    def read(self, request: Request) -> Session | None:
+        """The request's session, if its cookie's signature holds, it has not expired and it
+        was not ended by signing out."""
         cookie = request.cookies.get(COOKIE)
         if not cookie:
             return None
         try:
-            data = self._serializer.loads(cookie, max_age=self.max_age)
+            data, signed = self._serializer.loads(
+                cookie, max_age=self.max_age, return_timestamp=True
+            )
         except BadSignature:  # expired signatures are a subclass
             return None
-        key_id = data.get("key") if isinstance(data, dict) else None
-        return key_id if isinstance(key_id, str) else None
+        if not isinstance(data, dict):
+            return None
+        key_id, session_id = data.get("key"), data.get("sid")
+        # A cookie without a session id (signed before sessions could end) is no session.
+        if not isinstance(key_id, str) or not isinstance(session_id, str):
+            return None
+        if self.ended.has_ended(session_id):
+            return None
+        return Session(key_id, session_id, signed.timestamp())
 
     def start(self, request: Request, response: Response, key_id: str) -> None:
-        response.set_cookie(
+        value = {"key": key_id, "sid": secrets.token_urlsafe(24)}
+        self._set(request, response, COOKIE, self._serializer.dumps(value), self.max_age)
+
+    def end(self, request: Request, response: Response, session: Session | None) -> None:
+        """Sign out: the session is refused from now on, wherever its cookie is."""
+        if session is not None:
+            self.ended.end(session.id, session.issued)
+        self.forget(request, response)
+
+    @staticmethod
+    def forget(request: Request, response: Response) -> None:
+        """Drop the cookie from this browser (a session already refused needs no more)."""
+        response.delete_cookie(
             COOKIE,
-            self._serializer.dumps({"key": key_id}),
-            max_age=self.max_age,
             path="/board",
             httponly=True,
             samesite="lax",
             secure=request.url.scheme == "https",
         )
 
+    # --- form tokens: a page of another site can make a browser post, never read a token ---
+
+    def form_token(self, session: Session) -> str:
+        """The token the signed-in session's forms carry."""
+        return self._token("session", session.id)
+
+    def sign_in_token(self, request: Request) -> tuple[str, str | None]:
+        """The sign-in form's token, bound to a random value in this browser's form cookie so
+        that a sign-in cannot be forged from another site either; and that value, when the
+        browser has none yet and `set_form_cookie` must send it."""
+        nonce = request.cookies.get(FORM_COOKIE, "")
+        if 20 <= len(nonce) <= 64:
+            return self._token("sign-in", nonce), None
+        nonce = secrets.token_urlsafe(24)
+        return self._token("sign-in", nonce), nonce
+
+    def set_form_cookie(self, request: Request, response: Response, nonce: str) -> None:
+        self._set(request, response, FORM_COOKIE, nonce, self.max_age)
+
+    def sign_in_token_holds(self, request: Request, token: str) -> bool:
+        nonce = request.cookies.get(FORM_COOKIE, "")
+        return bool(nonce) and hmac.compare_digest(token, self._token("sign-in", nonce))
+
+    def form_token_holds(self, session: Session, token: str) -> bool:
+        return hmac.compare_digest(token, self.form_token(session))
+
+    def _token(self, purpose: str, value: str) -> str:
+        return hmac.new(self._form_key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
     @staticmethod
-    def end(request: Request, response: Response) -> None:
-        response.delete_cookie(
-            COOKIE,
+    def _set(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
             path="/board",
             httponly=True,
             samesite="lax",
@@ -128,16 +224,16 @@ def sessions(request: Request) -> Sessions:
 SessionsDep = Annotated[Sessions, Depends(sessions)]
 
 
-def signed_in(request: Request, services: ServicesDep, board: SessionsDep) -> Principal | None:
-    """The principal of the session's key, if there is a session and its key still reads.
+def signed_in(request: Request, services: ServicesDep, board: SessionsDep) -> SignedIn | None:
+    """The session and its key's principal, if there is a session and its key still reads.
 
     A key revoked (or found to be an admin key) since sign-in ends the session here.
     """
-    key_id = board.key_id(request)
-    if key_id is None:
+    session = board.read(request)
+    if session is None:
         return None
     try:
-        info = services.keys.get(key_id)
+        info = services.keys.get(session.key_id)
     except DomainError:
         raise SignInRequired("your key is no longer known: sign in again") from None
     if info.revoked_at is not None:
@@ -155,16 +251,20 @@ def signed_in(request: Request, services: ServicesDep, board: SessionsDep) -> Pr
             slug="rate-limited",
             headers={"Retry-After": retry_after(wait)},
         )
-    return principal
+    return SignedIn(principal, session)
 
 
 def viewer(
-    services: ServicesDep, principal: Annotated[Principal | None, Depends(signed_in)]
+    services: ServicesDep,
+    board: SessionsDep,
+    found: Annotated[SignedIn | None, Depends(signed_in)],
 ) -> Viewer:
     """The reader; nobody signed in is the public if the board is open, else sent to sign in."""
-    if principal is None and not services.settings.board_public:
-        raise SignInRequired()
-    return Viewer(principal)
+    if found is None:
+        if not services.settings.board_public:
+            raise SignInRequired()
+        return Viewer(None)
+    return Viewer(found.principal, board.form_token(found.session))
 
 
 CurrentViewer = Annotated[Viewer, Depends(viewer)]

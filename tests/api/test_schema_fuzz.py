@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from rio.api.app import create_app
+from rio.application.commands import RegisterRecommendation
 from rio.domain.values import Source
 from tests.api.conftest import SOURCE, settings_for
 
@@ -45,13 +46,15 @@ def api_schema(sqlite_url: str) -> Iterator[Any]:
     app.state.fuzz_headers = {"Authorization": f"Bearer {key}"}
     rio = services.rio
     rio.register_recommendation(
-        review="messenger-2022",
-        number=1,
-        title="Targeted interventions",
-        text="",
-        occurred=date(2022, 6, 8),
-        source=Source(SOURCE["document"]),
-        recorded_by="test",
+        RegisterRecommendation(
+            review="messenger-2022",
+            number=1,
+            title="Targeted interventions",
+            text="",
+            occurred=date(2022, 6, 8),
+            source=Source(SOURCE["document"]),
+            recorded_by="test",
+        )
     )
     yield schemathesis.openapi.from_asgi("/openapi.json", app, headers=app.state.fuzz_headers)
     services.close()

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from rio.application.commands import NoteProgress, RegisterRecommendation
 from rio.application.service import RIO
 from rio.domain.values import Source
 from rio.scenario import batches, read
 from tests.conftest import MESSENGER, REPO
-from tests.e2e.test_cli import run
 from tests.store.tamper import Tamperer
+from tests.support.cli import run
 
 TOOL = str(REPO / "tools" / "verify_rio_log.py")
 SRC = Source("Written answer", date(2024, 5, 1), "work continues")
@@ -56,8 +57,11 @@ def note_progress(url: str) -> None:
     rio = RIO(url)
     try:
         first = next(iter(rio.all_events())).originator_id
-        rio.note_progress(
-            first, note="still going", occurred=date(2024, 5, 1), source=SRC, recorded_by="s"
+        rio.handle(
+            first,
+            NoteProgress(
+                note="still going", occurred=date(2024, 5, 1), source=SRC, recorded_by="s"
+            ),
         )
     finally:
         rio.close()
@@ -150,13 +154,15 @@ def test_chain_migrates_an_older_store_once(database_url: str) -> None:
     older = RIO(database_url, env={"PERSISTENCE_MODULE": module})
     try:
         older.register_recommendation(
-            review="r",
-            number=1,
-            title="t",
-            text="",
-            occurred=date(2022, 1, 1),
-            source=SRC,
-            recorded_by="s",
+            RegisterRecommendation(
+                review="r",
+                number=1,
+                title="t",
+                text="",
+                occurred=date(2022, 1, 1),
+                source=SRC,
+                recorded_by="s",
+            )
         )
     finally:
         older.close()

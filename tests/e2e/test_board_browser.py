@@ -21,6 +21,7 @@ from rio.application.keys import Keys
 from rio.application.service import RIO
 from rio.scenario import batches, read
 from tests.conftest import MESSENGER, REPO
+from tests.support.serving import free_port, wait_until_serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -83,8 +84,6 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[
 @contextmanager
 def serving(url: str, log: Path, **settings: str) -> Iterator[str]:
     """`rio serve` on a free port, as an operator runs it; yields its base URL."""
-    from tests.api.test_serve_kill import free_port, wait_until_serving
-
     port = free_port()
     env = {
         **os.environ,
@@ -228,3 +227,27 @@ def test_the_public_setting_admits_a_visitor_without_a_key(
             assert "Public view" in page.locator(".masthead").inner_text()
         finally:
             page.close()
+
+
+def test_signing_out_ends_the_session_for_a_copy_of_its_cookie_too(
+    playwright_browser: Any, private_board: str, store: tuple[str, dict[str, str]]
+) -> None:
+    first = playwright_browser.new_context()
+    second = playwright_browser.new_context()  # another machine, holding a copied cookie
+    try:
+        page = first.new_page()
+        sign_in(page, private_board, store[1]["auditor"])
+        second.add_cookies([c for c in first.cookies() if c["name"] == "rio_board_session"])
+        copy = second.new_page()
+        copy.goto(f"{private_board}/board/{REVIEW}")
+        assert "/board/sign-in" not in copy.url  # the copy works while the session lasts
+
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url("**/board/sign-in**")
+
+        copy.goto(f"{private_board}/board/{REVIEW}")
+        assert "/board/sign-in" in copy.url
+        assert copy.locator("#rec-1").count() == 0
+    finally:
+        first.close()
+        second.close()

@@ -2,56 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from rio.application.service import RIO
 from tests.conftest import MESSENGER, REPO
+from tests.support.cli import as_json, ok, refused, run
 
-RIO_COMMAND = str(Path(sys.executable).parent / "rio")
 SCENARIO = str(MESSENGER.relative_to(REPO))  # as a user would type it, from the repo root
-
-
-def run(url: str, *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RIO_DATABASE_URL": url, "COLUMNS": "200"}
-    env.pop("RIO_LOG_LEVEL", None)
-    return subprocess.run(
-        [RIO_COMMAND, *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def ok(url: str, *args: str) -> str:
-    done = run(url, *args)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def refused(url: str, *args: str, cwd: Path = REPO) -> str:
-    """Run a command that must be refused; return its one line of stderr."""
-    done = run(url, *args, cwd=cwd)
-    assert done.returncode == 2, (done.returncode, done.stderr)
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("rio: error: "), done.stderr
-    return lines[0]
-
-
-def as_json(url: str, *args: str) -> Any:
-    return json.loads(ok(url, *args, "--json"))
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,8 @@ from rio.application.batch import BatchResult
 from rio.application.service import RIO
 from rio.domain import clock
 from rio.domain.rag import RED, rate_recommendation
-from rio.domain.replay import Commitment, Programme, replay
+from rio.domain.replay import replay
+from rio.domain.state import Commitment, Programme
 from rio.reports.answers import Outcome, PromiseOutcome, promised_vs_delivered, timelines
 from rio.scenario import batches, read
 from tests.conftest import MESSENGER, postgres_schema

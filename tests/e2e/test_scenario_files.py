@@ -155,6 +155,21 @@ MALFORMED: dict[str, tuple[Callable[[], str], str]] = {
         ),
         "commitment_forgotten",
     ),
+    "due-after-the-calendar": (
+        lambda: appended(
+            """\
+  - recommendation: 3  #!
+    type: commitment_made
+    occurred: 2023-06-01
+    source: answer
+    quote: "gamma by 9999"
+    commitment: gamma
+    deliverable: Gamma
+    due: "9999"  #!
+"""
+        ),
+        "2199-12-31",
+    ),
     "unknown-source-key": (
         lambda: appended(
             """\

@@ -13,6 +13,17 @@ from typing import Any
 from hypothesis import strategies as st
 
 from rio.aggregates.recommendation import Recommendation
+from rio.application.commands import (
+    AssessStatus,
+    AssignOwner,
+    CorrectEvent,
+    MakeCommitment,
+    NoteProgress,
+    RecommendationCommand,
+    RecordDelivery,
+    ReviseCommitment,
+    WithdrawCommitment,
+)
 from rio.domain import clock
 from rio.domain.errors import DomainError
 from rio.domain.values import Source
@@ -50,31 +61,35 @@ _due = st.sampled_from(PHRASES)
 _commitment = st.sampled_from(COMMITMENTS)
 
 
-def _command(draw: st.DrawFn, rec: Recommendation) -> tuple[str, dict[str, Any]]:
+# What a drawn command is: its class and its own fields (occurred and source come later).
+Drawn = tuple[type[RecommendationCommand], dict[str, Any]]
+
+
+def _command(draw: st.DrawFn, rec: Recommendation) -> Drawn:
     kind = draw(st.sampled_from(KINDS))
     if kind == "make":
-        return "make_commitment", {
+        return MakeCommitment, {
             "commitment": draw(_commitment),
             "deliverable": draw(st.sampled_from(["Plan", "Framework", "Scheme"])),
             "due": draw(_due),
         }
     if kind == "revise":
         reason = draw(st.sampled_from([None, "consultation ran long"]))
-        return "revise_commitment", {
+        return ReviseCommitment, {
             "commitment": draw(_commitment),
             "due": draw(_due) or "2026",
             "reason": reason,
         }
     if kind == "deliver":
-        return "record_delivery", {"commitment": draw(_commitment), "evidence": "published"}
+        return RecordDelivery, {"commitment": draw(_commitment), "evidence": "published"}
     if kind == "withdraw":
-        return "withdraw_commitment", {"commitment": draw(_commitment), "reason": "superseded"}
+        return WithdrawCommitment, {"commitment": draw(_commitment), "reason": "superseded"}
     if kind == "owner":
-        return "assign_owner", {"owner": draw(st.sampled_from(["NHS England", "DHSC"]))}
+        return AssignOwner, {"owner": draw(st.sampled_from(["NHS England", "DHSC"]))}
     if kind == "note":
-        return "note_progress", {"note": "in progress", "commitment": draw(st.none() | _commitment)}
+        return NoteProgress, {"note": "in progress", "commitment": draw(st.none() | _commitment)}
     if kind == "assess":
-        return "assess_status", {
+        return AssessStatus, {
             "scale": "dcs5",
             "rating": draw(st.sampled_from(["Green", "Amber/Red", "Red"])),
             "rationale": "panel view",
@@ -83,14 +98,14 @@ def _command(draw: st.DrawFn, rec: Recommendation) -> tuple[str, dict[str, Any]]
     version = draw(st.integers(1, rec.version))
     change = draw(st.sampled_from(["due", "occurred", "retract", "deliverable", "evidence"]))
     if change == "retract":
-        return "correct_event", {"version": version, "retract": True, "reason": "recorded in error"}
+        return CorrectEvent, {"version": version, "retract": True, "reason": "recorded in error"}
     value: Any = {
         "due": draw(_due),
         "occurred": draw(OCCURRED).isoformat(),
         "deliverable": "Corrected deliverable",
         "evidence": "corrected evidence",
     }[change]
-    return "correct_event", {"version": version, "changes": {change: value}, "reason": "typo"}
+    return CorrectEvent, {"version": version, "changes": {change: value}, "reason": "typo"}
 
 
 @st.composite
@@ -115,14 +130,15 @@ def histories(draw: st.DrawFn, max_commands: int = 30) -> list[Recommendation.Ev
                         recorded_by="hypothesis",
                     )
                     continue
-                method, arguments = _command(draw, recs[number])
-                if method in ("make_commitment", "assign_owner"):
+                kind, arguments = _command(draw, recs[number])
+                if kind in (MakeCommitment, AssignOwner):
                     occurred = draw(st.dates(date(2022, 6, 1), date(2024, 6, 30)))
-                elif method in ("revise_commitment", "record_delivery", "withdraw_commitment"):
+                elif kind in (ReviseCommitment, RecordDelivery, WithdrawCommitment):
                     occurred = draw(st.dates(date(2023, 6, 1), date(2025, 12, 31)))
-                getattr(recs[number], method)(
+                command = kind(
                     **arguments, occurred=occurred, source=SOURCE, recorded_by="hypothesis"
                 )
+                command.apply(recs[number])
             except DomainError:
                 continue
     events: list[Recommendation.Event] = []

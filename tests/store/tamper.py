@@ -50,12 +50,12 @@ class Tamperer:
             with psycopg.connect(POSTGRES_URL.split("?")[0]) as conn, conn.cursor() as cur:
                 yield cur
             return
-        conn = sqlite3.connect(self.path)
+        db = sqlite3.connect(self.path)
         try:
-            with conn:
-                yield conn.cursor()
+            with db:
+                yield db.cursor()
         finally:
-            conn.close()
+            db.close()
 
     def q(self, statement: str) -> str:
         return statement.format(events=self.events, chain=self.chain, id=self.id, p=self.p)
@@ -143,6 +143,43 @@ class Tamperer:
         with self.sql() as cur:
             cur.execute(self.q("DELETE FROM {events} WHERE {id} > {p}"), (keep,))
             cur.execute(self.q("DELETE FROM {chain} WHERE notification_id > {p}"), (keep,))
+
+    def key(self, table: str) -> str:
+        """The column holding a row's notification id in `table` ("events" or "chain")."""
+        return self.id if table == "events" else "notification_id"
+
+    def value(self, table: str, column: str, n: int) -> Any:
+        """A column of row `n` as the driver returns it (None when there is no row `n`)."""
+        with self.sql() as cur:
+            cur.execute(
+                self.q(f"SELECT {column} FROM {{{table}}} WHERE {self.key(table)} = {{p}}"), (n,)
+            )
+            row = cur.fetchone()
+            return None if row is None else row[0]
+
+    def stored(self, table: str, column: str, n: int) -> tuple[str, str] | None:
+        """How a column of row `n` is stored: its type and its exact bytes, in hex."""
+        if self.postgres:
+            select = f"pg_typeof({column})::text, encode(convert_to({column}::text, 'UTF8'), 'hex')"
+        else:
+            select = f"typeof({column}), hex(CAST({column} AS BLOB))"
+        with self.sql() as cur:
+            cur.execute(
+                self.q(f"SELECT {select} FROM {{{table}}} WHERE {self.key(table)} = {{p}}"), (n,)
+            )
+            row = cur.fetchone()
+            return None if row is None else (str(row[0]), str(row[1]).lower())
+
+    def write(self, table: str, column: str, n: int, expression: str, value: Any) -> None:
+        """Set a column of row `n` to `expression` (SQL around one placeholder, `{p}`)."""
+        with self.sql() as cur:
+            cur.execute(
+                self.q(
+                    f"UPDATE {{{table}}} SET {column} = {expression} "
+                    f"WHERE {self.key(table)} = {{p}}"
+                ),
+                (value, n),
+            )
 
     def count(self, table: str) -> int:
         with self.sql() as cur:

@@ -27,6 +27,7 @@ from rio.application.alert_records import AlertRecords
 from rio.application.service import RIO
 from rio.domain import clock
 from rio.projections.read_model import sqlalchemy_url
+from rio.runtime import Runtime
 from rio.settings import Settings
 from tests.alert_support import (
     ADDRESSES,
@@ -75,15 +76,15 @@ def move_next_run(settings: Settings, when: datetime) -> None:
 
 
 def test_only_one_process_holds_the_scheduler_of_a_store(settings: Settings) -> None:
-    first = start_scheduler(settings)
+    first = start_scheduler(Runtime(settings))
     try:
         assert first is not None
-        assert start_scheduler(settings) is None
+        assert start_scheduler(Runtime(settings)) is None
     finally:
         if first is not None:
             first.shutdown()
 
-    after = start_scheduler(settings)
+    after = start_scheduler(Runtime(settings))
 
     assert after is not None
     after.shutdown()
@@ -92,7 +93,7 @@ def test_only_one_process_holds_the_scheduler_of_a_store(settings: Settings) -> 
 def test_the_scheduler_schedules_the_run_daily_at_seven_in_london(
     rio: RIO, settings: Settings
 ) -> None:
-    scheduler = start_scheduler(settings)
+    scheduler = start_scheduler(Runtime(settings))
     assert scheduler is not None
     try:
         job = scheduler.get_job(RUN_JOB)
@@ -110,14 +111,14 @@ def test_a_run_missed_while_down_runs_once_on_restart(
     rio: RIO, settings: Settings, smtp: SMTPServer
 ) -> None:
     load_messenger(rio)
-    first = start_scheduler(settings)
+    first = start_scheduler(Runtime(settings))
     assert first is not None
     first.shutdown()
     # Down for three days: three 07:00 runs came and went with no scheduler up.
     move_next_run(settings, clock.now() - timedelta(days=3))
 
     with capture_logs() as logs:
-        restarted = start_scheduler(settings)
+        restarted = start_scheduler(Runtime(settings))
         assert restarted is not None
         try:
             assert wait_for(lambda: any(r.completed_at for r in scheduled_runs(rio)))
@@ -141,7 +142,7 @@ def test_a_run_missed_while_down_runs_once_on_restart(
     assert set(smtp.inbox.alert_deliveries().values()) == {1}
 
     # Started again with nothing missed: nothing runs.
-    again = start_scheduler(settings)
+    again = start_scheduler(Runtime(settings))
     assert again is not None
     time.sleep(0.5)
     again.shutdown()
@@ -168,10 +169,10 @@ def test_a_scheduled_slot_records_one_run_however_many_schedulers_fire_it(
 def test_a_standby_scheduler_takes_over_when_the_holder_stops(settings: Settings) -> None:
     stops = [threading.Event(), threading.Event()]
     with capture_logs() as logs:
-        holder = threading.Thread(target=serve_forever, args=(settings, stops[0], 0.1))
+        holder = threading.Thread(target=serve_forever, args=(Runtime(settings), stops[0], 0.1))
         holder.start()
         assert wait_for(lambda: events(logs).count("scheduler_started") == 1)
-        standby = threading.Thread(target=serve_forever, args=(settings, stops[1], 0.1))
+        standby = threading.Thread(target=serve_forever, args=(Runtime(settings), stops[1], 0.1))
         standby.start()
         try:
             assert wait_for(lambda: "scheduler_standby" in events(logs))
@@ -181,7 +182,7 @@ def test_a_standby_scheduler_takes_over_when_the_holder_stops(settings: Settings
             holder.join(timeout=10)
 
             assert wait_for(lambda: events(logs).count("scheduler_started") == 2)
-            assert start_scheduler(settings) is None
+            assert start_scheduler(Runtime(settings)) is None
         finally:
             for stop in stops:
                 stop.set()

@@ -4,16 +4,14 @@ edits made with plain SQL behind RIO's back are detected, classified and located
 from __future__ import annotations
 
 import base64
-import importlib.util
 import io
 import itertools
 import json
-import sys
 import threading
 import uuid
+from contextlib import closing
 from datetime import date
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -33,53 +31,11 @@ from rio.audit.verification import (
     verify,
 )
 from rio.domain.errors import VersionConflict
-from rio.domain.values import Source
 from rio.persistence import postgres as chained_postgres
 from rio.persistence import sqlite as chained_sqlite
-from rio.persistence.chain import GENESIS, ChainError, link_hash
-from tests.conftest import REPO
+from rio.persistence.chain import GENESIS, ChainError, Leaf, link_hash, noncanonical
 from tests.store.tamper import Tamperer
-
-SRC = Source("Written answer", date(2023, 11, 20), "launched in April 2024", file="001.txt")
-TOOL = REPO / "tools" / "verify_rio_log.py"
-
-
-def load_tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("verify_rio_log", TOOL)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = load_tool()
-
-
-def register(rio: RIO, number: int) -> uuid.UUID:
-    return rio.register_recommendation(
-        review="messenger-2022",
-        number=number,
-        title=f"Recommendation {number}",
-        text="t",
-        occurred=date(2022, 6, 8),
-        source=SRC,
-        recorded_by="secretariat",
-    ).id
-
-
-def note(rio: RIO, rec: uuid.UUID, text: str) -> None:
-    rio.note_progress(
-        rec, note=text, occurred=date(2023, 1, 1), source=SRC, recorded_by="secretariat"
-    )
-
-
-def record_history(rio: RIO, recommendations: int = 3, notes: int = 2) -> None:
-    """recommendations * (1 + notes) events, one transaction each, interleaved."""
-    ids = [register(rio, n) for n in range(1, recommendations + 1)]
-    for k in range(notes):
-        for rec in ids:
-            note(rio, rec, f"note {k}")
+from tests.support.audit import SRC, note, record_history, register, tool
 
 
 def failure_of(result: Verification) -> tuple[Kind, int]:
@@ -440,6 +396,35 @@ def test_the_independent_verifier_hashes_exactly_as_rio_does(
     assert tool.link_hash(prev, notification_id, originator_id, version, topic, state) == ours
 
 
+def test_the_leaf_encoding_of_a_canonical_row_is_unchanged_so_older_chains_verify() -> None:
+    """The hash pinned here was computed by the chain code released before stored values
+    were read as stored (commit 41d4754)."""
+    leaf = Leaf(
+        7, "7b749f3c-e5e7-52d7-aff0-d33593280b50", 3, "rio:Recommendation.ProgressNoted", b"{}"
+    )
+    released = StoredEvent(uuid.UUID(leaf.originator_id), 3, leaf.topic, b"{}")
+
+    assert link_hash(GENESIS, 7, leaf) == link_hash(GENESIS, 7, released)
+    assert link_hash(GENESIS, 7, leaf) == (
+        "a70f9d2dc7607586821f8d46b842bef234aa9687e334e8bc56a0c7dad5d353b3"
+    )
+
+
+@given(
+    originator_id=ORIGINATORS,
+    version=st.integers() | st.text(max_size=5),
+    topic=st.text(max_size=20),
+)
+def test_the_independent_verifier_finds_the_same_keys_non_canonical_as_rio(
+    originator_id: str, version: int | str, topic: str
+) -> None:
+    leaf = Leaf(1, originator_id, version, topic, b"{}")
+
+    assert (tool.noncanonical(originator_id, version, topic) is None) == (
+        noncanonical(leaf) is None
+    )
+
+
 def test_a_field_boundary_cannot_be_moved_without_changing_the_hash() -> None:
     def h(originator_id: str, topic: str) -> str:
         return str(link_hash(GENESIS, 1, StoredEvent(originator_id, 1, topic, b"{}")))
@@ -500,6 +485,56 @@ def test_the_migration_will_not_vouch_for_rows_added_behind_an_existing_chain(
 
     assert chain_existing(rio, extend=True).chained == 1
     assert verify(rio).ok
+
+
+def test_a_case_changed_id_on_sqlite_is_changed_at_its_row_though_it_parses_as_the_same_uuid(
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SQLite finds events by the id's exact text: one upper-cased hex letter hides the event
+    from its aggregate, so it is tampering even though the id still names the same UUID."""
+    with closing(RIO(sqlite_url)) as rio:
+        record_history(rio)
+        tamperer = Tamperer(sqlite_url)
+        stored = tamperer.value("events", "originator_id", 5)
+        k = next(i for i, c in enumerate(stored) if c.isalpha())
+        tamperer.write(
+            "events", "originator_id", 5, "{p}", stored[:k] + stored[k].upper() + stored[k + 1 :]
+        )
+
+        result = verify(rio)
+        export_file = write_lines(tmp_path / "log.jsonl", exported(rio))
+        capsys.readouterr()
+
+        assert failure_of(result) == (Kind.CHANGED, 5)
+        assert (
+            result.failure is not None
+            and "originator id is stored as text" in result.failure.detail
+        )
+        assert tool.main([str(export_file)]) == 1
+        assert capsys.readouterr().out.startswith("FAILED: changed at notification 5:")
+
+
+def test_the_migration_will_not_chain_a_row_whose_key_is_not_canonical(sqlite_url: str) -> None:
+    older = plain_rio(sqlite_url)
+    try:
+        record_history(older)
+    finally:
+        older.close()
+    tamperer = Tamperer(sqlite_url)
+    tamperer.write(
+        "events",
+        "originator_id",
+        4,
+        "{p}",
+        "{" + tamperer.value("events", "originator_id", 4) + "}",
+    )
+
+    with (
+        closing(RIO(sqlite_url)) as rio,
+        pytest.raises(ChainError, match="notification 4 was edited"),
+    ):
+        chain_existing(rio)
+    assert tamperer.count("chain") == 0
 
 
 def test_the_migration_will_not_extend_a_broken_chain(rio: RIO, recorded: Tamperer) -> None:

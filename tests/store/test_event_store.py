@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -12,39 +9,49 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rio.aggregates.recommendation import Recommendation
-from rio.application.batch import BatchRefused, Command, RecommendationBatch
+from rio.application.batch import BatchRefused, Labelled, RecommendationBatch
+from rio.application.commands import (
+    MakeCommitment,
+    NoteProgress,
+    RecordDelivery,
+    RegisterRecommendation,
+)
 from rio.application.service import RIO
 from rio.domain.errors import DomainError, NotFound, VersionConflict
 from rio.domain.replay import replay
 from rio.domain.values import Source
-from tests.conftest import postgres_schema
 from tests.properties.histories import OCCURRED, histories
+from tests.support.stores import fresh_store
 
 SRC = Source("Written answer", date(2023, 11, 20), "launched in April 2024", file="001.txt")
 
 
 def register(rio: RIO, number: int = 1) -> Recommendation:
     return rio.register_recommendation(
-        review="messenger-2022",
-        number=number,
-        title="Induction",
-        text="t",
-        occurred=date(2022, 6, 8),
-        source=SRC,
-        recorded_by="secretariat",
+        RegisterRecommendation(
+            review="messenger-2022",
+            number=number,
+            title="Induction",
+            text="t",
+            occurred=date(2022, 6, 8),
+            source=SRC,
+            recorded_by="secretariat",
+        )
     )
 
 
 def test_events_come_back_with_their_value_objects_intact(rio: RIO) -> None:
     rec = register(rio)
-    rio.make_commitment(
+    rio.handle(
         rec.id,
-        commitment="induction",
-        deliverable="Scheme",
-        due="early next year",
-        occurred=date(2023, 11, 20),
-        source=SRC,
-        recorded_by="secretariat",
+        MakeCommitment(
+            commitment="induction",
+            deliverable="Scheme",
+            due="early next year",
+            occurred=date(2023, 11, 20),
+            source=SRC,
+            recorded_by="secretariat",
+        ),
     )
     made = rio.get(rec.id).history[-1]
     assert isinstance(made, Recommendation.CommitmentMade)
@@ -59,21 +66,15 @@ def test_events_come_back_with_their_value_objects_intact(rio: RIO) -> None:
 
 def test_a_stale_expected_version_is_refused_and_nothing_is_lost(rio: RIO) -> None:
     rec = register(rio)
-    rio.note_progress(
+    rio.handle(
         rec.id,
-        note="first",
-        occurred=date(2023, 1, 1),
-        source=SRC,
-        recorded_by="a",
+        NoteProgress(note="first", occurred=date(2023, 1, 1), source=SRC, recorded_by="a"),
         expected_version=1,
     )
     with pytest.raises(VersionConflict, match="version 2, not 1"):
-        rio.note_progress(
+        rio.handle(
             rec.id,
-            note="second",
-            occurred=date(2023, 1, 2),
-            source=SRC,
-            recorded_by="b",
+            NoteProgress(note="second", occurred=date(2023, 1, 2), source=SRC, recorded_by="b"),
             expected_version=1,
         )
     assert [getattr(e, "note", None) for e in rio.get(rec.id).history] == [None, "first"]
@@ -107,27 +108,25 @@ def test_an_unknown_recommendation_is_not_found(rio: RIO) -> None:
 
 
 def test_a_batch_is_recorded_all_or_nothing(rio: RIO) -> None:
-    def registration(number: int) -> Command:
-        return Command(
-            "register",
-            {
-                "review": "r",
-                "number": number,
-                "title": "T",
-                "text": "",
-                "occurred": date(2022, 1, 1),
-                "source": SRC,
-                "recorded_by": "s",
-            },
+    def registration(number: int) -> Labelled[RegisterRecommendation]:
+        return Labelled(
+            RegisterRecommendation(
+                review="r",
+                number=number,
+                title="T",
+                text="",
+                occurred=date(2022, 1, 1),
+                source=SRC,
+                recorded_by="s",
+            ),
             f"file:{number}",
         )
 
     good = RecommendationBatch(
         registration(1),
         [
-            Command(
-                "note_progress",
-                {"note": "n", "occurred": date(2023, 1, 1), "source": SRC, "recorded_by": "s"},
+            Labelled(
+                NoteProgress(note="n", occurred=date(2023, 1, 1), source=SRC, recorded_by="s"),
                 "file:2",
             )
         ],
@@ -135,15 +134,14 @@ def test_a_batch_is_recorded_all_or_nothing(rio: RIO) -> None:
     bad = RecommendationBatch(
         registration(2),
         [
-            Command(
-                "record_delivery",
-                {
-                    "commitment": "x",
-                    "evidence": "e",
-                    "occurred": date(2023, 1, 1),
-                    "source": SRC,
-                    "recorded_by": "s",
-                },
+            Labelled(
+                RecordDelivery(
+                    commitment="x",
+                    evidence="e",
+                    occurred=date(2023, 1, 1),
+                    source=SRC,
+                    recorded_by="s",
+                ),
                 "file:9",
             )
         ],
@@ -168,25 +166,6 @@ def test_the_notification_log_is_read_page_by_page(rio: RIO) -> None:
     assert [e.originator_version for e in events] == list(range(1, 1202))
 
 
-@contextmanager
-def fresh_store(backend: str) -> Iterator[RIO]:
-    """An empty store per hypothesis example (function-scoped fixtures are shared across them)."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            app = RIO(f"sqlite:///{folder}/rio.db")
-            try:
-                yield app
-            finally:
-                app.close()
-        return
-    with postgres_schema("rio_prop") as url:
-        app = RIO(url)
-        try:
-            yield app
-        finally:
-            app.close()
-
-
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(events=histories(), as_at=OCCURRED, data=st.data())
@@ -205,11 +184,13 @@ def test_replay_from_the_store_equals_replay_of_the_events_recorded(
 def test_domain_errors_are_one_family(rio: RIO) -> None:
     rec = register(rio)
     with pytest.raises(DomainError):
-        rio.record_delivery(
+        rio.handle(
             rec.id,
-            commitment="none",
-            evidence="e",
-            occurred=date(2023, 1, 1),
-            source=SRC,
-            recorded_by="s",
+            RecordDelivery(
+                commitment="none",
+                evidence="e",
+                occurred=date(2023, 1, 1),
+                source=SRC,
+                recorded_by="s",
+            ),
         )

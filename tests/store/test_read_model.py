@@ -24,6 +24,7 @@ from rio.domain.replay import replay
 from rio.domain.values import Source
 from rio.persistence.locks import store_lock
 from rio.projections.read_model import (
+    BITEMPORAL,
     REBUILDING,
     ReadModel,
     commitment_versions,
@@ -32,7 +33,7 @@ from rio.projections.read_model import (
     tracking,
 )
 from tests.properties.histories import OCCURRED, histories
-from tests.store.test_event_store import fresh_store
+from tests.support.stores import fresh_store
 
 SRC = Source("Generated", date(2022, 1, 1))
 RIO_BIN = str(Path(sys.executable).parent / "rio")
@@ -42,7 +43,7 @@ def rows(model: ReadModel) -> list[tuple[object, ...]]:
     """Every row of the bitemporal tables, without their surrogate ids, in a stable order."""
     result = []
     with model.engine.connect() as conn:
-        for table in (recommendation_versions, commitment_versions):
+        for table in BITEMPORAL:
             columns = [c for c in table.columns if c.name != "row_id"]
             result += sorted((tuple(r) for r in conn.execute(sa.select(*columns))), key=repr)
     return result

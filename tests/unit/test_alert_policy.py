@@ -8,7 +8,8 @@ from uuid import uuid4
 
 from rio.domain.alert_policy import AlertKind, Findings, Thresholds, alert_id, alerts_due
 from rio.domain.due_window import parse_due
-from rio.domain.replay import Closure, Commitment, Programme, RecommendationState, Revision
+from rio.domain.rag import Policy, rate_commitment
+from rio.domain.state import Closure, Commitment, Programme, RecommendationState, Revision
 from rio.domain.values import Source
 
 PROMISE = Source("Written answer", date(2023, 11, 20), "It will be launched in April 2024.")
@@ -158,7 +159,7 @@ def test_a_date_brought_forward_with_a_reason_raises_nothing() -> None:
 
 def test_no_update_for_longer_than_the_threshold_is_stale_and_keys_on_the_last_update() -> None:
     undated = commitment(due=None)
-    limits = Thresholds(stale_after_days=180)
+    limits = Thresholds(policy=Policy(stale_after_days=180))
 
     quiet = alerts_due(programme(date(2024, 5, 19), undated), None, limits)
     fresh = alerts_due(programme(date(2024, 5, 18), undated), None, limits)
@@ -168,6 +169,23 @@ def test_no_update_for_longer_than_the_threshold_is_stale_and_keys_on_the_last_u
     assert kinds(quiet) == [(OWNER, "stale")] and fresh.alerts == ()
     assert kinds(quiet_again) == [(OWNER, "stale")]
     assert quiet.alerts[0].id != quiet_again.alerts[0].id
+
+
+def test_stale_is_the_rating_policys_stale_with_its_own_threshold() -> None:
+    dated = commitment(due="2025/26")
+    policy = Policy(stale_after_days=90)
+    limits = Thresholds(policy=policy)
+    quiet_day, fresh_day = date(2024, 2, 19), date(2024, 2, 18)  # 91 and 90 days quiet
+
+    assert kinds(alerts_due(programme(quiet_day, dated), None, limits)) == [(OWNER, "stale")]
+    assert alerts_due(programme(fresh_day, dated), None, limits).alerts == ()
+    assert rate_commitment(dated, quiet_day, policy).rule == "stale"
+    assert rate_commitment(dated, fresh_day, policy).rule == "on_track"
+    assert limits.stale_after_days == 90  # read from the policy, not a copy of it
+    undated = commitment(due=None)  # quiet and undated: stale for the alerts and the rating
+    assert kinds(alerts_due(programme(quiet_day, undated), None, limits)) == [(OWNER, "stale")]
+    assert rate_commitment(undated, quiet_day, policy).rule == "stale"
+    assert rate_commitment(undated, fresh_day, policy).rule == "no_date"
 
 
 def test_the_same_finding_on_another_day_is_the_same_alert() -> None:

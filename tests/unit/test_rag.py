@@ -9,8 +9,19 @@ import pytest
 
 from rio.aggregates.recommendation import Recommendation
 from rio.domain import clock
-from rio.domain.rag import Policy, rate_commitment, rate_recommendation
-from rio.domain.replay import RecommendationState, replay
+from rio.domain.rag import (
+    RULE_NAMES,
+    RULES,
+    Policy,
+    RollUp,
+    rate_commitment,
+    rate_recommendation,
+    roll_up,
+)
+from rio.domain.replay import replay
+from rio.domain.rules import ALWAYS
+from rio.domain.slip import shift_days, slip_days
+from rio.domain.state import RecommendationState
 from rio.domain.values import Source
 
 SRC = Source("Written answer", date(2023, 11, 20))
@@ -113,7 +124,7 @@ def test_commitment_rules(
     commitment = state(recommendation(*steps), as_at).commitments[0]
     result = rate_commitment(commitment, as_at)
     assert (result.rating, result.rule) == (rating, rule)
-    assert result.policy == "rio-default/1"
+    assert result.policy == "rio-default/2"
 
 
 def test_overdue_explanation_names_the_missed_promise_and_its_source() -> None:
@@ -169,3 +180,69 @@ def test_the_policy_is_data_that_can_be_overridden() -> None:
     assert rate_commitment(commitment, date(2024, 1, 1), strict).rating == "Red"
     with pytest.raises(ValueError, match="unknown RAG rules: nonsense"):
         Policy.from_mapping({"ratings": {"nonsense": "Red"}})
+
+
+def test_the_rule_table_is_ordered_and_gives_the_default_ratings() -> None:
+    assert RULE_NAMES == (
+        "withdrawn",
+        "delivered_late",
+        "delivered_on_time",
+        "overdue",
+        "stale",
+        "no_date",
+        "slipped",
+        "on_track",
+    )
+    assert dict(Policy().ratings) == {rule.name: rule.rating for rule in RULES}
+    assert RULES[-1].when == ALWAYS, "the last rule rates whatever the others did not"
+
+
+def test_a_policy_refuses_ratings_and_thresholds_it_cannot_apply() -> None:
+    with pytest.raises(ValueError, match=r"unknown RAG ratings \(overdue='Crimson'\)"):
+        Policy.from_mapping({"ratings": {"overdue": "Crimson"}})
+    with pytest.raises(ValueError, match="stale_after_days must be a whole number of days"):
+        Policy.from_mapping({"stale_after_days": -1})
+    with pytest.raises(ValueError, match="unknown RAG policy settings: stale"):
+        Policy.from_mapping({"stale": 90})
+    assert Policy.from_mapping({"stale_after_days": "90"}).stale_after_days == 90
+
+
+def test_the_stale_threshold_is_the_policys() -> None:
+    rec = recommendation(make(due="2025/26"))
+    as_at = date(2024, 3, 1)  # 102 days after the promise
+    commitment = state(rec, as_at).commitments[0]
+    assert rate_commitment(commitment, as_at).rule == "on_track"
+    quiet = rate_commitment(commitment, as_at, Policy(stale_after_days=90))
+    assert (quiet.rule, quiet.rating) == ("stale", "Amber")
+    assert "102 days; the policy allows 90" in quiet.reason
+
+
+@pytest.mark.parametrize(
+    ("ratings", "expected"),
+    [
+        ([], RollUp("Not rated", "no_commitments")),
+        ([("Withdrawn", "withdrawn")], RollUp("Withdrawn", "all_withdrawn")),
+        (
+            [("Withdrawn", "withdrawn"), ("Complete", "delivered_late")],
+            RollUp("Complete", "all_closed"),
+        ),
+        (
+            [("Green", "on_track"), ("Amber", "no_date"), ("Amber", "stale")],
+            RollUp("Amber", "no_date", 1),
+        ),
+        ([("Complete", "delivered_on_time"), ("Red", "overdue")], RollUp("Red", "overdue", 1)),
+        ([("Red", "withdrawn"), ("Green", "on_track")], RollUp("Red", "withdrawn", 0)),
+    ],
+)
+def test_the_roll_up_takes_the_first_worst_open_rating(
+    ratings: list[tuple[str, str]], expected: RollUp
+) -> None:
+    assert roll_up(ratings) == expected
+
+
+def test_slip_is_measured_once_for_state_board_and_timelines() -> None:
+    assert slip_days(date(2024, 5, 1), date(2024, 4, 30)) == 1
+    assert slip_days(date(2024, 4, 1), date(2024, 4, 30)) == 0  # brought forward is no slip
+    assert slip_days(None, date(2024, 4, 30)) == 0
+    assert shift_days(date(2024, 4, 1), date(2024, 4, 30)) == -29
+    assert shift_days(date(2024, 4, 1), None) is None

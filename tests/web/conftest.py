@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -41,11 +42,30 @@ class Board:
     def sign_in(self, role: str) -> httpx.Response:
         """Signs the client in with `role`'s key (and out of any other)."""
         self.client.cookies.clear()
-        response = self.client.post(
-            "/board/sign-in", data={"key": self.keys[role], "next": BOARD}, follow_redirects=False
-        )
+        response = self.post_sign_in(self.keys[role])
         assert response.status_code == 303, response.text
         return response
+
+    def post_sign_in(
+        self, key: str, target: str | None = BOARD, url: str = "/board/sign-in", **headers: str
+    ) -> httpx.Response:
+        """Posts the sign-in form as a browser does: opened first, so it carries its token."""
+        data = {"key": key, "csrf": self.form_token("/board/sign-in")}
+        if target is not None:
+            data["next"] = target
+        return self.client.post(url, data=data, headers=headers, follow_redirects=False)
+
+    def sign_out(self) -> httpx.Response:
+        """Presses the board's Sign out button."""
+        return self.client.post(
+            "/board/sign-out", data={"csrf": self.form_token("/board/")}, follow_redirects=False
+        )
+
+    def form_token(self, page: str) -> str:
+        """The token in the form on `page`, as a browser that opened it would send."""
+        found = re.search(r'name="csrf" value="([^"]*)"', self.get(page).text)
+        assert found is not None, f"no form token on {page}"
+        return found.group(1)
 
     def get(self, path: str, **params: Any) -> httpx.Response:
         # httpx drops a query written in the path when given params, even empty ones.

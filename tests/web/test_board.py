@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import date
 
@@ -12,21 +11,7 @@ from rio.domain.rag import rate_recommendation
 from rio.reports.answers import promised_vs_delivered, status
 from rio.web.board import board as board_rows
 from tests.web.conftest import BOARD, CQC, REVIEW, Board
-
-
-def text(fragment: str) -> str:
-    """The words a person reads in an HTML fragment."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
-
-
-def row(page: str, number: int) -> str:
-    start = page.index(f'<tr id="rec-{number}"')
-    return text(page[start : page.index("</tr>", start)])
-
-
-def numbers(page: str) -> list[int]:
-    return [int(n) for n in re.findall(r'<tr id="rec-([0-9]+)"', page)]
-
+from tests.web.reading import numbers, row, text
 
 # --- the pages, on SQLite and PostgreSQL ---------------------------------------------------------
 
@@ -210,20 +195,14 @@ def test_signing_in_sets_a_signed_http_only_lax_cookie_holding_the_key_id(
         )
         assert tampered.status_code == 303  # a tampered cookie is no session
 
-    secure = sqlite_board.client.post(
-        "https://testserver/board/sign-in",
-        data={"key": key, "next": BOARD},
-        follow_redirects=False,
-    )
+    secure = sqlite_board.post_sign_in(key, url="https://testserver/board/sign-in")
     assert "Secure" in secure.headers["set-cookie"]
 
 
 def test_only_reading_keys_may_sign_in(sqlite_board: Board) -> None:
     def attempt(key: str) -> tuple[int, str]:
         sqlite_board.client.cookies.clear()
-        response = sqlite_board.client.post(
-            "/board/sign-in", data={"key": key}, follow_redirects=False
-        )
+        response = sqlite_board.post_sign_in(key, target=None)
         return response.status_code, text(response.text)
 
     status_code, words = attempt(sqlite_board.keys["admin"])
@@ -241,23 +220,16 @@ def test_sign_in_stays_on_the_board_and_refuses_forms_from_other_sites(
 ) -> None:
     key = sqlite_board.keys["auditor"]
     for target in ("https://evil.example/", "//evil.example/board", "/reviews/x", ""):
-        response = sqlite_board.client.post(
-            "/board/sign-in", data={"key": key, "next": target}, follow_redirects=False
-        )
+        response = sqlite_board.post_sign_in(key, target=target)
         assert response.headers["location"] == "/board/", target
-    forged = sqlite_board.client.post(
-        "/board/sign-in",
-        data={"key": key},
-        headers={"Origin": "https://evil.example"},
-        follow_redirects=False,
-    )
+    forged = sqlite_board.post_sign_in(key, target=None, Origin="https://evil.example")
     assert forged.status_code == 403
     assert forged.headers["content-type"].startswith("text/html")
 
 
 def test_signing_out_ends_the_session(sqlite_board: Board) -> None:
     sqlite_board.sign_in("auditor")
-    out = sqlite_board.client.post("/board/sign-out", follow_redirects=False)
+    out = sqlite_board.sign_out()
     assert out.status_code == 303
     assert "signed out" in text(sqlite_board.client.get(out.headers["location"]).text)
     assert sqlite_board.get(BOARD).status_code == 303
@@ -365,3 +337,41 @@ def test_the_recommendation_rating_is_the_rules_rating(sqlite_board: Board) -> N
     rating, _ = rate_recommendation(state, date(2024, 6, 1))
     page = text(sqlite_board.get(f"{BOARD}/1", as_at="2024-06-01").text)
     assert f"Computed by RIO {rating.rating} rule: overdue {rating.reason}" in page
+
+
+@pytest.mark.parametrize(
+    ("spelling", "canonical"),
+    [
+        ("care quality COMMISSION", CQC),
+        ("  Care   Quality\tCommission ", CQC),
+        ("nhs  england", "NHS England"),
+    ],
+)
+def test_owner_keys_read_the_same_recommendations_through_the_api_and_the_board(
+    board: Board, spelling: str, canonical: str
+) -> None:
+    """An owner's name means one owner whatever its case and spacing, at every door."""
+    services = board.services
+    for name, owner in (("spelt", spelling), ("canonical", canonical)):
+        board.keys[name] = services.keys.create(
+            name=f"{name} holder", role="owner", owner=owner, granted_by="test"
+        )[0]
+    seen: dict[str, tuple[list[int], list[int]]] = {}
+    for name in ("spelt", "canonical"):
+        headers = {"Authorization": f"Bearer {board.keys[name]}"}
+        status = board.client.get(
+            "/status", params={"review": REVIEW, "as_at": "2024-06-01"}, headers=headers
+        )
+        assert status.status_code == 200, status.text
+        api = sorted(r["number"] for r in status.json()["recommendations"])
+        board.sign_in(name)
+        page = numbers(board.get(BOARD, as_at="2024-06-01").text)
+        assert page == api, f"{name}: the board shows {page}, the API {api}"
+        for number in range(1, 9):
+            one = board.client.get(f"/reviews/{REVIEW}/recommendations/{number}", headers=headers)
+            shown = board.get(f"{BOARD}/{number}")
+            assert (one.status_code == 200) == (number in api), (name, number, one.status_code)
+            assert (shown.status_code == 200) == (number in api), (name, number, shown.status_code)
+        seen[name] = (api, page)
+    assert seen["spelt"] == seen["canonical"]
+    assert seen["canonical"][0] == ([8] if canonical == CQC else [1, 2, 3, 4, 5, 6, 7])

@@ -6,6 +6,9 @@ import re
 from datetime import date
 from xml.etree import ElementTree
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from rio.domain.due_window import DueWindow
 from rio.domain.values import Source
 from rio.reports.answers import Timeline, TimelineStep
@@ -94,3 +97,38 @@ def test_a_single_promise_still_draws_within_the_plot() -> None:
     chart = str(slippage_chart([only], date(2024, 1, 1)))
     coordinates = [float(v) for v in re.findall(r'c[xy]="([0-9.]+)"', chart)]
     assert coordinates and all(0 <= v <= 760 for v in coordinates)
+
+
+@given(
+    made=st.dates(),
+    due=st.dates(),
+    revised=st.dates(),
+    as_at=st.dates(),
+)
+def test_the_chart_is_total_for_any_dates_on_the_calendar(
+    made: date, due: date, revised: date, as_at: date
+) -> None:
+    """A promise due in year 9999, or a recommendation registered in year 1, still draws a
+    chart (issue 13: the board answered 500 with an OverflowError for both)."""
+    first = window(due.isoformat(), due, due)
+    later = window(revised.isoformat(), revised, revised)
+    timeline = Timeline(
+        1,
+        "far",
+        "A commitment at the edge of the calendar",
+        first,
+        (step(made, "promised", first, 0), step(made, "revised", later, 1)),
+    )
+    svg = slippage_chart([timeline], as_at)
+    assert svg is not None
+    tree = ElementTree.fromstring(str(svg))
+    ticks = [t.text for t in tree.iter(f"{SVG}text") if "chart-tick" in (t.get("class") or "")]
+    assert 0 < len(ticks) <= 15  # at most seven on each axis, and the as-at label
+
+
+@given(low=st.dates(), high=st.dates())
+def test_ticks_are_at_most_seven_first_days_of_months(low: date, high: date) -> None:
+    low, high = min(low, high), max(low, high)
+    ticks = _ticks(low, high)
+    assert len(ticks) <= 7
+    assert all(t.day == 1 and low < t <= high for t in ticks)

@@ -10,10 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 
-from rio.api.deps import KEY_ADMINS, KEY_READERS, CurrentPrincipal, PagingDep, ServicesDep, require
+from rio.api.deps import CurrentPrincipal, PagingDep, ServicesDep, require
 from rio.api.problems import documented
 from rio.api.schemas import KeyCreated, KeyIn, KeyOut, KeyPage, RevokeIn
 from rio.application.keys import KeyInfo
+from rio.domain.access import KEY_ADMINS, KEY_READERS
 
 router = APIRouter(prefix="/keys", tags=["keys"], responses=documented(401, 403, 422, 429, 503))
 

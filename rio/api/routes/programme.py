@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from rio.aggregates.api_key import Role
 from rio.api.deps import (
-    EXPORTERS,
-    READERS,
     AsAt,
     CurrentPrincipal,
     KnownAt,
     PagingDep,
     Replay,
     ServicesDep,
+    log_position,
     require,
 )
+from rio.api.params import QueryDate
 from rio.api.problems import documented, field_problem
 from rio.api.schemas import ReportPage, StatusPage
 from rio.api.services import Services
 from rio.application.keys import Principal
-from rio.domain import clock
-from rio.domain.replay import Programme
+from rio.domain import access, clock
+from rio.domain.access import EXPORTERS, READERS
+from rio.domain.errors import DatesOutOfOrder
+from rio.domain.state import Programme
 from rio.reports.answers import promised_vs_delivered, status, to_json
 from rio.reports.tracker import rows as tracker_rows
 from rio.reports.tracker import to_csv, to_xlsx
@@ -53,9 +53,12 @@ def _visible(
     if review is not None:
         wanted = review.strip().casefold()
         recs = tuple(r for r in recs if r.review.casefold() == wanted)
-    if principal.role is Role.OWNER:
+    if not access.reads_all(principal.role):
+        # Whose a recommendation is, is decided as things stand now, whatever the dates asked.
         owned: set[UUID] = {
-            r.id for r in services.current().recommendations if services.owns(principal, r)
+            r.id
+            for r in services.current().recommendations
+            if access.may_read(principal.role, principal.owner, access.owners_of(r))
         }
         recs = tuple(r for r in recs if r.id in owned)
     return dataclasses.replace(programme, recommendations=recs)
@@ -79,12 +82,12 @@ def get_status(
     programme = _visible(
         services, principal, services.programme(as_at, known_at, replay=replay), review
     )
-    rows = status(programme)
+    rows = status(programme, services.policy)
     page = rows[paging.offset : paging.offset + paging.page_size]
     return {
         "as_at": as_at,
         "known_at": known_at,
-        "position": services.rio.position(),
+        "position": log_position(services, principal.role),
         "page": paging.page,
         "page_size": paging.page_size,
         "total": len(rows),
@@ -114,14 +117,14 @@ def get_promised_vs_delivered(
     principal: CurrentPrincipal,
     services: ServicesDep,
     promised_as_at: Annotated[
-        date,
+        QueryDate,
         Query(description="Take promises as they stood on this date.", examples=["2023-11-30"]),
     ],
     known_at: KnownAt,
     replay: Replay,
     paging: PagingDep,
     delivered_as_at: Annotated[
-        date | None,
+        QueryDate | None,
         Query(
             description="Judge outcomes as at this date (default today).", examples=["2024-10-01"]
         ),
@@ -129,19 +132,20 @@ def get_promised_vs_delivered(
     review: ReviewFilter = None,
 ) -> dict[str, Any]:
     delivered = delivered_as_at or clock.today()
-    if delivered < promised_as_at:
-        raise field_problem("query.delivered_as_at", "must not be before promised_as_at")
     then = _visible(
         services, principal, services.programme(promised_as_at, known_at, replay=replay), review
     )
     later = services.programme(delivered, known_at, replay=replay)
-    report = promised_vs_delivered(then, later)
+    try:
+        report = promised_vs_delivered(then, later)
+    except DatesOutOfOrder as error:  # the report's refusal, named as this query's field
+        raise field_problem("query.delivered_as_at", str(error)) from None
     data: dict[str, Any] = to_json(report)
     rows = data.pop("rows")
     return {
         **data,
         "review": review,
-        "position": services.rio.position(),
+        "position": log_position(services, principal.role),
         "page": paging.page,
         "page_size": paging.page_size,
         "total": len(rows),
@@ -169,7 +173,7 @@ def export_csv(
         services, principal, services.programme(as_at, known_at, replay=replay), review
     )
     return Response(
-        to_csv(tracker_rows(programme)),
+        to_csv(tracker_rows(programme, services.policy)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="rio-tracker-{as_at}.csv"'},
     )
@@ -194,7 +198,7 @@ def export_xlsx(
         services, principal, services.programme(as_at, known_at, replay=replay), review
     )
     return Response(
-        to_xlsx(tracker_rows(programme), title=f"Tracker {as_at}"),
+        to_xlsx(tracker_rows(programme, services.policy), title=f"Tracker {as_at}"),
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="rio-tracker-{as_at}.xlsx"'},
     )

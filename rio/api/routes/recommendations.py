@@ -11,11 +11,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from rio.aggregates.api_key import Role
 from rio.aggregates.recommendation import Recommendation
-from rio.api.commands import etag, event_row
+from rio.api.commands import etag
 from rio.api.deps import (
-    READERS,
     AsAt,
     CurrentPrincipal,
     KnownAt,
@@ -26,14 +24,18 @@ from rio.api.deps import (
     TargetDep,
     require,
 )
+from rio.api.params import DIGITS_ONLY
 from rio.api.problems import documented
 from rio.api.schemas import EventOut, HistoryPage, RecommendationOut, TimelinesOut
 from rio.api.services import Services
 from rio.application.keys import Principal
+from rio.domain import access
+from rio.domain.access import READERS
 from rio.domain.errors import NotFound
 from rio.domain.rag import rate_commitment, rate_recommendation
-from rio.domain.replay import Programme, RecommendationState
+from rio.domain.state import Programme, RecommendationState
 from rio.reports.answers import timelines, to_json
+from rio.reports.history import event_row
 
 router = APIRouter(
     prefix="/reviews/{review}/recommendations/{number}",
@@ -49,9 +51,11 @@ _ETAG = {
 
 def readable(services: Services, principal: Principal, target: Target) -> Recommendation:
     """The stored recommendation, if it exists and this principal may read it."""
-    if principal.role is Role.OWNER:
+    if not access.reads_all(principal.role):
         current = _state(services.current(only=target.id), target)
-        if current is None or not services.owns(principal, current):
+        if current is None or not access.may_read(
+            principal.role, principal.owner, access.owners_of(current)
+        ):
             raise NotFound(f"review {target.review!r} has no recommendation {target.number}")
     return services.rio.find(target.review, target.number)
 
@@ -93,11 +97,15 @@ def get_recommendation(
 ) -> dict[str, Any]:
     stored = readable(services, principal, target)
     state = state_as_at(services, target, as_at, known_at, replay)
-    rating, _ = rate_recommendation(state, as_at)
+    rating, _ = rate_recommendation(state, as_at, services.policy)
     data: dict[str, Any] = to_json(state)
     data.pop("id", None)
     data["commitments"] = [
-        {**to_json(c), "slip_days": c.slip_days, "rating": to_json(rate_commitment(c, as_at))}
+        {
+            **to_json(c),
+            "slip_days": c.slip_days,
+            "rating": to_json(rate_commitment(c, as_at, services.policy)),
+        }
         for c in state.commitments
     ]
     response.headers["ETag"] = etag(stored.version)
@@ -146,7 +154,7 @@ def get_history(
 )
 def get_event(
     target: TargetDep,
-    version: Annotated[int, Path(ge=1, le=1_000_000_000)],
+    version: Annotated[int, Path(ge=1, le=1_000_000_000), DIGITS_ONLY],
     principal: CurrentPrincipal,
     services: ServicesDep,
     response: Response,

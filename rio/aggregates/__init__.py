@@ -1,0 +1,1 @@
+"""Event-sourced aggregates: the only objects whose methods emit RIO's stored events."""

@@ -1,0 +1,37 @@
+"""`rio scenario load`: record a programme from a scenario file, all or nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import structlog
+import typer
+
+from rio.cli.common import principal, runtime
+from rio.scenario import batches, read
+
+scenario_app = typer.Typer(no_args_is_help=True, help="Load scenario files.")
+
+log = structlog.get_logger("rio.cli")
+
+
+@scenario_app.command("load")
+def scenario_load(file: Annotated[Path, typer.Argument(help="A scenario YAML file.")]) -> None:
+    """Record a scenario file, all or nothing; records nothing already recorded."""
+    scenario, lines = read(file)
+    root = runtime()
+    result = root.store.record_batch(batches(scenario, lines, str(file), principal()))
+    root.read_model.catch_up()
+    log.info(
+        "scenario_loaded",
+        file=str(file),
+        review=scenario.review.key,
+        recorded=result.recorded,
+        already_recorded=result.already_recorded,
+        position=root.store.position(),
+    )
+    typer.echo(
+        f"{file}: review {scenario.review.key}: {len(result.recommendations)} recommendations, "
+        f"{result.recorded} events recorded, {result.already_recorded} already recorded"
+    )

@@ -1,0 +1,149 @@
+"""The programme's state as the fold builds it: plain frozen values, no rules but derived ones.
+
+Everything that reads the programme (RAG, alerts, reports, the read model, the doors) reads
+these types; only the fold (`rio.domain.replay`) makes them from facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from rio.domain import slip
+from rio.domain.due_window import DueWindow
+from rio.domain.values import Source
+
+
+@dataclass(frozen=True)
+class Revision:
+    occurred: date
+    due: DueWindow | None
+    deliverable: str | None
+    reason: str | None
+    unexplained: bool
+    source: Source
+
+
+@dataclass(frozen=True)
+class Closure:
+    """A delivery (with its evidence) or a withdrawal (with its reason)."""
+
+    occurred: date
+    detail: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class Note:
+    occurred: date
+    text: str
+    commitment: str | None
+    source: Source
+
+
+@dataclass(frozen=True)
+class Assessment:
+    occurred: date
+    scale: str
+    rating: str
+    rationale: str
+    assessor: str
+    commitment: str | None
+    source: Source
+
+
+@dataclass(frozen=True)
+class Decision:
+    occurred: date
+    decision: str
+    decided_by: str | None
+    source: Source
+
+
+@dataclass(frozen=True)
+class Action:
+    action: str
+    text: str
+    occurred: date
+
+
+@dataclass(frozen=True)
+class Commitment:
+    commitment: str
+    deliverable: str
+    action: str | None
+    owner: str | None
+    made_on: date
+    source: Source
+    baseline: DueWindow | None
+    due: DueWindow | None
+    revisions: tuple[Revision, ...] = ()
+    delivered: Closure | None = None
+    withdrawn: Closure | None = None
+    last_update: date | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.delivered is None and self.withdrawn is None
+
+    @property
+    def slip_days(self) -> int:
+        """How far the current due date has moved past the first promise (0 if not later)."""
+        return slip.slip_days(
+            self.due.latest if self.due else None, self.baseline.latest if self.baseline else None
+        )
+
+
+@dataclass(frozen=True)
+class RecommendationState:
+    id: UUID
+    review: str
+    number: int
+    title: str
+    text: str
+    registered_on: date
+    source: Source
+    accountable_owner: str | None = None
+    senior_owner: str | None = None
+    actions: tuple[Action, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+    commitments: tuple[Commitment, ...] = ()
+    notes: tuple[Note, ...] = ()
+    assessments: tuple[Assessment, ...] = ()
+    last_update: date | None = None
+
+    def commitment(self, commitment: str) -> Commitment:
+        for candidate in self.commitments:
+            if candidate.commitment == commitment:
+                return candidate
+        raise KeyError(commitment)
+
+    def owner_of(self, commitment: Commitment) -> str | None:
+        return commitment.owner or self.accountable_owner
+
+
+@dataclass(frozen=True)
+class Programme:
+    as_at: date
+    known_at: datetime | None
+    recommendations: tuple[RecommendationState, ...] = field(default_factory=tuple)
+
+    def recommendation(self, review: str, number: int) -> RecommendationState:
+        for rec in self.recommendations:
+            if rec.review == review and rec.number == number:
+                return rec
+        raise KeyError((review, number))
+
+
+T = TypeVar("T")
+
+
+def replace(value: T, **changes: Any) -> T:
+    """dataclasses.replace without re-running __init__: these frozen states have no checks to run,
+    and the fold makes this call for every fact."""
+    twin = object.__new__(type(value))
+    twin.__dict__.update(value.__dict__)
+    twin.__dict__.update(changes)
+    return twin

@@ -1,0 +1,145 @@
+"""The composition root: one process's RIO, built from one `Settings`.
+
+The CLI, the app factory, the scheduler's jobs and the read model's rebuild workers all ask
+a `Runtime` for the store, the read model, the RAG policy, the keys and the alert service,
+so every door rates with the same policy and reads the same settings. Settings are read
+here (through `rio.settings.get_settings`) and nowhere else; below this module they are
+passed in. Parts are opened on first use, so a command that needs no store opens none.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import TracebackType
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.engine import Engine
+
+from rio.alerts.mailer import Mailer
+from rio.alerts.scheduler import serve_forever, start_scheduler
+from rio.alerts.service import AlertService
+from rio.application.keys import Keys
+from rio.application.service import RIO
+from rio.domain.rag import Policy
+from rio.logging import configure
+from rio.projections.read_model import ReadModel, make_engine
+from rio.projections.readers import Reader, ReplayReader
+from rio.settings import Door, Settings, get_settings
+
+
+class Runtime:
+    """Everything one process needs on one store, and the one policy it rates by."""
+
+    def __init__(self, settings: Settings | None = None, policy: Policy | None = None) -> None:
+        """`settings` default to the environment's; `policy` to the one they ask for."""
+        self.settings = settings if settings is not None else get_settings()
+        self.policy: Policy = policy if policy is not None else self.settings.rag_policy()
+        self._store: RIO | None = None
+        self._engine: Engine | None = None
+        self._read_model: ReadModel | None = None
+        self._keys: Keys | None = None
+
+    # --- parts, each opened once, on first use ---------------------------------------------
+
+    @property
+    def store(self) -> RIO:
+        """The application service on the configured store (the event log)."""
+        if self._store is None:
+            self._store = StoreOpener(self.settings.database_url)()
+        return self._store
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine the read model (and the API's own tables) use."""
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+        return self._engine
+
+    @property
+    def read_model(self) -> ReadModel:
+        if self._read_model is None:
+            self._read_model = ReadModel(
+                self.store,
+                engine=self.engine,
+                page=self.settings.projection_page,
+                workers=self.settings.rebuild_workers,
+                reopen=StoreOpener(self.settings.database_url),
+            )
+        return self._read_model
+
+    def reader(self, replay: bool = False) -> Reader:
+        """The read model, or (replay) a fold over every event: the reference answer."""
+        return ReplayReader(self.store) if replay else self.read_model
+
+    @property
+    def keys(self) -> Keys:
+        if self._keys is None:
+            self._keys = Keys(self.store)
+        return self._keys
+
+    def alerts(self, principal: str, mailer: Mailer | None = None) -> AlertService:
+        """The alert service, judging overdue and stale by this runtime's policy."""
+        return AlertService(
+            self.store,
+            self.settings,
+            mailer=mailer,
+            principal=principal,
+            policy=self.policy,
+            read_model=self.read_model,
+        )
+
+    @contextmanager
+    def alert_session(self, principal: str) -> Iterator[AlertService]:
+        """An alert service on store connections of its own, closed after: for a scheduler
+        job, which runs in its own thread beside whatever else the host process does."""
+        with Runtime(self.settings, self.policy) as own:
+            yield own.alerts(principal)
+
+    # --- processes ---------------------------------------------------------------------------
+
+    def configure_logging(self, door: Door) -> None:
+        configure(level=self.settings.log_level_for(door), fmt=self.settings.log_format)
+
+    def start_scheduler(self) -> BackgroundScheduler | None:
+        """The alert scheduler in the background, or None if another process holds it."""
+        return start_scheduler(self)
+
+    def serve_scheduler(self, stop: threading.Event, poll_seconds: float) -> None:
+        """Hold the alert scheduler until `stop` is set (`rio scheduler`)."""
+        serve_forever(self, stop=stop, poll_seconds=poll_seconds)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+        if self._store is not None:
+            self._store.close()
+        self._store = self._engine = self._read_model = self._keys = None
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class StoreOpener:
+    """How this runtime opens its store, from the settings that needs: the URL, no more.
+
+    Rebuild workers get one (pickled) to open the store again in their own process, so a
+    worker reads no environment and is sent no setting it does not need (no SMTP password)."""
+
+    database_url: str
+
+    def __call__(self) -> RIO:
+        return RIO(self.database_url)

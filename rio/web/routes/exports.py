@@ -1,0 +1,70 @@
+"""The tracker export of one review, as CSV and XLSX, from the board."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from rio.api.deps import ServicesDep
+from rio.api.problems import ApiProblem
+from rio.api.services import Services
+from rio.domain.state import Programme
+from rio.reports.tracker import rows as tracker_rows
+from rio.reports.tracker import to_csv, to_xlsx
+from rio.web.pages import HEADERS, When
+from rio.web.routes.common import PREFIX, asked_when, narrow, require_review
+from rio.web.session import CurrentViewer, Viewer
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+
+@router.get("/{review}/tracker.csv")
+def tracker_csv(
+    request: Request, review: str, viewer: CurrentViewer, services: ServicesDep
+) -> Response:
+    programme, when = _export(request, review, viewer, services)
+    return Response(
+        to_csv(tracker_rows(programme, services.policy)),
+        media_type="text/csv; charset=utf-8",
+        headers=_attachment(review, when, "csv"),
+    )
+
+
+@router.get("/{review}/tracker.xlsx")
+def tracker_xlsx(
+    request: Request, review: str, viewer: CurrentViewer, services: ServicesDep
+) -> Response:
+    programme, when = _export(request, review, viewer, services)
+    return Response(
+        to_xlsx(tracker_rows(programme, services.policy), title=f"Tracker {when.as_at}"),
+        media_type=XLSX,
+        headers=_attachment(review, when, "xlsx"),
+    )
+
+
+def _export(
+    request: Request, review: str, viewer: Viewer, services: Services
+) -> tuple[Programme, When]:
+    if not viewer.may_export:
+        raise ApiProblem(
+            403,
+            "the tracker export is for auditors, the secretariat and (when the board is "
+            "public) the public; an owner key reads its own recommendations on the board",
+            slug="forbidden",
+        )
+    when = asked_when(request, services, viewer)
+    services.catch_up()
+    require_review(services, viewer, review)
+    return narrow(services.programme(when.as_at, when.known_at), review, None), when
+
+
+def _attachment(review: str, when: When, suffix: str) -> dict[str, str]:
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", review)
+    return {
+        **HEADERS,
+        "Content-Disposition": f'attachment; filename="rio-tracker-{name}-{when.as_at}.{suffix}"',
+    }

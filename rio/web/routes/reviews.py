@@ -1,0 +1,50 @@
+"""The list of reviews and one review's board: a row per recommendation the viewer reads."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from rio.api.deps import ServicesDep
+from rio.domain import clock
+from rio.web.board import board
+from rio.web.pages import render
+from rio.web.routes.common import (
+    PREFIX,
+    asked_when,
+    page_context,
+    readable_reviews,
+    require_review,
+)
+from rio.web.session import CurrentViewer
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+
+@router.get("")
+@router.get("/")
+def reviews(request: Request, viewer: CurrentViewer, services: ServicesDep) -> Response:
+    services.catch_up()
+    return render(
+        request,
+        "index.html",
+        page_context(viewer, reviews=readable_reviews(services, viewer), now=clock.now()),
+    )
+
+
+@router.get("/{review}")
+def board_page(
+    request: Request, review: str, viewer: CurrentViewer, services: ServicesDep
+) -> Response:
+    when = asked_when(request, services, viewer)
+    services.catch_up()
+    numbers = require_review(services, viewer, review)
+    rows = board(
+        services.read_model,
+        review,
+        when.as_at,
+        when.known_at,
+        numbers=numbers,
+        policy=services.policy,
+    )
+    return render(request, "board.html", page_context(viewer, review=review, when=when, rows=rows))
