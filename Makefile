@@ -25,7 +25,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP) browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2  # two workers: much of the suite waits on servers and stores
 
 # The board's browser tests drive Debian's chromium (never a browser build Playwright would
 # download). Installs it with apt-get only when /usr/bin/chromium is missing; CI runs as root.

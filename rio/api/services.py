@@ -62,10 +62,15 @@ class Services:
         self._follower.start()
 
     def close(self) -> None:
+        self.stop_following()
+        self.runtime.close()
+
+    def stop_following(self) -> None:
+        """Stop the follower thread; queries still catch up for themselves. Lets a probe
+        of read-model lag see lag that no background catch-up can race away."""
         self._closing = True
         self._recorded.set()
         self._follower.join(timeout=30)
-        self.runtime.close()
 
     def recorded(self) -> None:
         """A command recorded events: the follower thread brings the read model up to date.

@@ -21,6 +21,8 @@ from uuid import UUID
 
 import sqlalchemy as sa
 import structlog
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg.sql import SQL, Identifier
 from sqlalchemy.engine import Engine
 
 from rio.application.service import RIO
@@ -157,19 +159,26 @@ class ReadModel:
 
     def follow(self, stopped: Callable[[], bool], interval: float = 1.0) -> None:
         """Keep caught up until `stopped()`: LISTEN/NOTIFY on PostgreSQL, polling on SQLite."""
-        self.catch_up()
         if self.engine.dialect.name != "postgresql":
+            self.catch_up()
             while not stopped():
                 time.sleep(interval)
                 self.catch_up()
             return
-        with self.app.recorder.subscribe(gt=self.status().position) as subscription:
-            for notification in subscription:
-                if notification.id > self.status().position:
-                    applied = self.catch_up()
-                    log.info("read_model_followed", applied=applied, position=notification.id)
-                if stopped():
-                    return
+        recorder = self.app.recorder
+        assert isinstance(recorder, PostgresApplicationRecorder), recorder
+        with recorder.datastore.get_connection() as conn:
+            # LISTEN before catching up, so an event committed in between still wakes us
+            # (eventsourcing's own subscription starts listening in a thread of its own, after
+            # its first read: an event committed in that gap waited for the next one). The
+            # timeout is a backstop: a lost notification costs at most `interval` seconds.
+            conn.execute(SQL("LISTEN {0}").format(Identifier(recorder.channel_name)))
+            while not stopped():
+                applied = self.catch_up()
+                if applied:
+                    log.info("read_model_followed", applied=applied)
+                for _ in conn.notifies(timeout=interval, stop_after=1):
+                    pass
 
     # --- questions -------------------------------------------------------------------------
 
