@@ -8,6 +8,8 @@ status 2, never a traceback.
 from __future__ import annotations
 
 import sys
+from importlib import metadata
+from typing import Annotated
 
 import sqlalchemy.exc
 import typer
@@ -38,8 +40,22 @@ app.command("history")(history_command)
 app.command("serve")(serve)
 
 
+def _show_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"rio {metadata.version('rio')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _every_command(context: typer.Context) -> None:
+def _every_command(
+    context: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print RIO's version."
+        ),
+    ] = False,
+) -> None:
     # Runs before any command: a one-shot command logs at its quiet default unless
     # RIO_LOG_LEVEL says otherwise (`serve` and `scheduler` raise it to a service's).
     open_runtime(context).configure_logging("command")

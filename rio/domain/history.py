@@ -7,7 +7,7 @@ read history through `effective`, so what RIO accepts and what it reports never 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from rio.domain import facts as R
@@ -109,11 +109,15 @@ def check_history(
     ):
         # The history before it was accepted and nothing in it comes after this fact, so
         # the full check would walk the same facts to the same state, then check this one.
-        _check_one(new, checked.lives, checked.actions | _action_of(new), checked.seen)
+        # Checked on copies, never in place: the aggregate's copies (one per command, from
+        # the cache) share this record, and a command that is never saved must leave it as
+        # it was. Copying costs one entry per commitment and action, not per fact.
+        lives = {name: replace(life) for name, life in checked.lives.items()}
+        seen, actions = set(checked.seen), set(checked.actions)
+        _check_one(new, lives, actions | _action_of(new), seen)
         if isinstance(new, R.ActionAdded):
-            checked.actions.add(new.action)
-        checked.size, checked.tail, checked.last = len(events), new, valid_order(new)
-        return checked
+            actions.add(new.action)
+        return Checked(len(events), new, valid_order(new), lives, actions, seen)
     facts = effective(events)
     try:
         found = _check(facts)

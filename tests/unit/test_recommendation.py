@@ -340,3 +340,44 @@ def test_recorded_times_never_run_backwards_even_when_a_clock_does() -> None:
         )
     stamps = [e.timestamp for e in rec.history]
     assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+
+
+def test_a_command_on_a_copy_that_is_never_saved_leaves_the_original_unchanged() -> None:
+    """The application copies a cached aggregate for every command; a command refused at
+    save (or never saved) must not change what the next copy accepts. (The history check's
+    saved state is copied per check, never changed in place where copies share it.)"""
+    from copy import deepcopy
+
+    rec = with_commitment()
+    unsaved = deepcopy(rec)
+    unsaved.record_delivery(
+        commitment="induction",
+        evidence="launched",
+        occurred=date(2024, 4, 2),
+        source=SRC,
+        recorded_by="s",
+    )
+    unsaved.make_commitment(
+        commitment="phantom",
+        deliverable="Never saved",
+        due="May 2024",
+        occurred=date(2024, 4, 3),
+        source=SRC,
+        recorded_by="s",
+    )
+    later = deepcopy(rec)
+    later.record_delivery(  # not "already delivered": that delivery was never saved
+        commitment="induction",
+        evidence="launched",
+        occurred=date(2024, 4, 5),
+        source=SRC,
+        recorded_by="s",
+    )
+    with pytest.raises(UnknownCommitment):
+        deepcopy(rec).record_delivery(
+            commitment="phantom",
+            evidence="?",
+            occurred=date(2024, 4, 6),
+            source=SRC,
+            recorded_by="s",
+        )
