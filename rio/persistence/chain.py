@@ -140,10 +140,6 @@ def refuse_noncanonical(leaves: Iterable[Leaf]) -> None:
             )
 
 
-def originator_text(originator_id: UUID | str) -> str:
-    return str(originator_id)
-
-
 def hyphenated(hex32: str) -> str:
     """SQLite's stored form of an id (32 hex digits) as the chain's text form of a UUID."""
     return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
