@@ -16,6 +16,7 @@ from rio.api.routes import audit, commands, health, keys, programme, recommendat
 from rio.api.services import Services
 from rio.runtime import Runtime
 from rio.settings import Settings
+from rio.web import api_docs
 from rio.web import routes as board
 
 log = structlog.get_logger("rio.api")
@@ -55,7 +56,7 @@ def create_app(settings: Settings | Runtime | None = None) -> FastAPI:
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs" if public_docs else None,
+        docs_url=None,  # served from a package instead of a CDN: rio.web.api_docs
         redoc_url=None,
     )
     app.state.services = services
@@ -71,7 +72,10 @@ def create_app(settings: Settings | Runtime | None = None) -> FastAPI:
     ):
         app.include_router(router)
     board.install(app)  # the status board: its router, static files and HTML error pages
-    public = {"/health", "/ready"} | ({"/docs", "/openapi.json"} if public_docs else set())
+    if public_docs:
+        api_docs.install(app)
+    docs = api_docs.PUBLIC_PATHS | {"/openapi.json"} if public_docs else frozenset()
+    public = {"/health", "/ready"} | docs
     # Added innermost first: the log line wraps everything, authentication comes before
     # the body is read.
     app.add_middleware(LimitBody, limit=settings.api_max_body_bytes)

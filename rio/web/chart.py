@@ -9,6 +9,7 @@ say in words what it shows.
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -109,7 +110,7 @@ def slippage_chart(
     xs = [p.on for s in drawn for p in s.points] + [s.end for s in drawn]
     ys = [p.due for s in drawn for p in s.points] + [s.baseline for s in drawn]
     ys += [s.delivered for s in drawn if s.delivered is not None]
-    x0, x1 = _pad(min(xs), max(xs))
+    x0, x1 = _pad(min(xs), _x_end(drawn, min(xs), max(xs)))
     y0, y1 = _pad(min(ys), max(ys))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
@@ -157,9 +158,10 @@ def slippage_chart(
     for i, s in enumerate(drawn):
         colour, shape = COLOURS[i % len(COLOURS)], SHAPES[i % len(SHAPES)]
         parts.append(f'<g class="chart-series" data-commitment="{escape(s.commitment)}">')
+        # From the first promise on: there was no baseline before the commitment was made.
         parts.append(
-            f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y(s.baseline)}" y2="{y(s.baseline)}" '
-            f'stroke="{colour}" class="chart-baseline"><title>'
+            f'<line x1="{x(s.points[0].on)}" x2="{x(s.end)}" y1="{y(s.baseline)}" '
+            f'y2="{y(s.baseline)}" stroke="{colour}" class="chart-baseline"><title>'
             f"{escape(s.commitment)}: first promise {escape(s.baseline_text)} "
             f"(by {escape(long_date(s.baseline))})</title></line>"
         )
@@ -243,22 +245,38 @@ def _pad(low: date, high: date) -> tuple[date, date]:
     return date.fromordinal(padded_low), date.fromordinal(padded_high)
 
 
+def _x_end(drawn: list[Series], first: date, last: date) -> date:
+    """Where the time axis ends: past the last promise made, on to the latest date now
+    promised (so revisions made shortly before the as-at date are not squeezed against the
+    right edge, and the reader sees how far ahead the promise lies), at most twice as far."""
+    furthest = max(s.points[-1].due for s in drawn)
+    if furthest <= last:
+        return last
+    span = max((last - first).days, 60)
+    return date.fromordinal(min(furthest.toordinal(), last.toordinal() + span))
+
+
 def _ticks(low: date, high: date) -> list[date]:
-    """First days of months, every 1, 2, 3, 6 or 12 months or a whole number of years: at
-    most seven of them, however long the span."""
+    """Last days of months, every 1, 2, 3, 6 or 12 months or a whole number of years: at
+    most seven of them, however long the span.
+
+    At a month's end, because a promise falls there: "April 2024" is due by 30 April, so
+    it sits on the line labelled Apr 2024, not just under the line of 1 May.
+    """
     months = (high.year - low.year) * 12 + high.month - low.month + 1
     step = next((s for s in (1, 2, 3, 6, 12) if months / s <= 7), 0)
     if not step:
         step = 12 * -(-months // (12 * 7))  # whole years, rounded up
-    index = low.year * 12 + low.month  # the month after low's: its first day is inside
-    index += -index % step
+    index = low.year * 12 + low.month - 1  # low's own month: its last day may be inside
+    index += (step - 1 - index % step) % step  # quarters end in Mar, Jun, Sep and Dec
     ticks: list[date] = []
     while index < 12 * (date.max.year + 1):
         year, month = divmod(index, 12)
-        tick = date(year, month + 1, 1)
+        tick = date(year, month + 1, monthrange(year, month + 1)[1])
         if tick > high:
             break
-        ticks.append(tick)
+        if tick >= low:
+            ticks.append(tick)
         index += step
     return ticks
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from datetime import time as clock_time
@@ -14,9 +16,13 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from rio.domain import clock
+from rio.domain.rag import NOT_RATED, RATINGS
 from rio.web.chart import long_date, marker_svg
 
 TEMPLATES = Path(__file__).parent / "templates"
+
+# The board's counts, in the domain's order of its ratings (worst first), then "Not rated".
+RATING_ORDER = (*RATINGS, NOT_RATED)
 
 RULES = {
     "overdue": "overdue",
@@ -91,6 +97,20 @@ def web_url(url: str | None) -> str | None:
     return None
 
 
+def date_parts(day: date | None) -> tuple[str, str, str]:
+    """A date as the (day, month, year) boxes of a date field show it."""
+    if day is None:
+        return "", "", ""
+    return str(day.day), str(day.month), str(day.year)
+
+
+def rag_counts(rows: Iterable[Any]) -> list[tuple[str, int]]:
+    """How many rows have each rating, worst first, leaving out ratings no row has."""
+    counts = Counter(row.rating for row in rows)
+    order = [*RATING_ORDER, *sorted(set(counts) - set(RATING_ORDER))]
+    return [(rating, counts[rating]) for rating in order if counts[rating]]
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=TEMPLATES)
     env = templates.env
@@ -103,7 +123,9 @@ def make_templates() -> Jinja2Templates:
         rule_words=lambda rule: RULES.get(rule, rule.replace("_", " ")),
         path=lambda part: quote(str(part), safe=""),
         web_url=web_url,
+        date_parts=date_parts,
     )
+    env.globals["rag_counts"] = rag_counts
     env.globals["marker_svg"] = marker_svg
     env.trim_blocks = True
     env.lstrip_blocks = True

@@ -255,16 +255,23 @@ def signed_in(request: Request, services: ServicesDep, board: SessionsDep) -> Si
 
 
 def viewer(
+    request: Request,
     services: ServicesDep,
     board: SessionsDep,
     found: Annotated[SignedIn | None, Depends(signed_in)],
 ) -> Viewer:
-    """The reader; nobody signed in is the public if the board is open, else sent to sign in."""
+    """The reader; nobody signed in is the public if the board is open, else sent to sign in.
+
+    Kept on the request too, so that a problem page has the same header as the page.
+    """
     if found is None:
         if not services.settings.board_public:
             raise SignInRequired()
-        return Viewer(None)
-    return Viewer(found.principal, board.form_token(found.session))
+        reader = Viewer(None)
+    else:
+        reader = Viewer(found.principal, board.form_token(found.session))
+    request.state.board_viewer = reader
+    return reader
 
 
 CurrentViewer = Annotated[Viewer, Depends(viewer)]

@@ -2,115 +2,29 @@
 
 Never a browser build of Playwright's own: without /usr/bin/chromium (`make browser`
 installs it) these tests skip locally and fail when CI is set. Screenshots of the three
-pages go to test-artifacts/ for a person to look at.
+pages go to test-artifacts/ for a person to look at. The browser, the store and the
+server come from tests/e2e/browser.py; every page at both widths is checked for
+accessibility in test_board_accessibility.py.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from rio.application.keys import Keys
-from rio.application.service import RIO
-from rio.scenario import batches, read
-from tests.conftest import MESSENGER, REPO
-from tests.support.serving import free_port, wait_until_serving
+from tests.e2e.browser import (
+    ARTIFACTS,
+    REVIEW,
+    fill_date,
+    playwright_browser,
+    serving,
+    sign_in,
+    store,
+)
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-ARTIFACTS = REPO / "test-artifacts"
-RIO_COMMAND = str(Path(sys.executable).parent / "rio")
-REVIEW = "messenger-2022"
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set and {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def playwright_browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        _unavailable("Debian's chromium is not at /usr/bin/chromium: `make browser` installs it")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed: `make` installs the dev extras")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    """A SQLite store with the Messenger scenario, and a key for each role the tests use."""
-    directory = tmp_path_factory.mktemp("board")
-    url = f"sqlite:///{directory / 'rio.db'}"
-    rio = RIO(url)
-    try:
-        scenario, lines = read(MESSENGER)
-        rio.record_batch(batches(scenario, lines, str(MESSENGER), "test"))
-        keys = Keys(rio)
-        issued = {
-            role: keys.create(name=f"{role} holder", role=role, granted_by="test")[0]
-            for role in ("auditor", "admin")
-        }
-    finally:
-        rio.close()
-    yield url, issued
-
-
-@contextmanager
-def serving(url: str, log: Path, **settings: str) -> Iterator[str]:
-    """`rio serve` on a free port, as an operator runs it; yields its base URL."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "RIO_DATABASE_URL": url,
-        "RIO_API_RATE_PER_MINUTE": "0",
-        "RIO_LOG_FORMAT": "json",
-        "RIO_SESSION_SECRET": "browser-test-secret",
-        **settings,
-    }
-    with log.open("ab") as out:
-        server = subprocess.Popen(
-            [RIO_COMMAND, "serve", "--no-scheduler", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=out,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(base, server, log)
-        yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+__all__ = ["playwright_browser", "store"]  # fixtures, used by name
 
 
 @pytest.fixture(scope="module")
@@ -124,13 +38,6 @@ def private_board(
 
 def rec_row(page: Any, number: int) -> Any:
     return page.locator(f"#rec-{number}")
-
-
-def sign_in(page: Any, base: str, key: str) -> None:
-    page.goto(f"{base}/board/{REVIEW}?as_at=2024-06-01")
-    page.get_by_label("API key").fill(key)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/board/{REVIEW}?as_at=2024-06-01")
 
 
 def test_an_unauthenticated_visitor_is_sent_to_sign_in(
@@ -177,7 +84,7 @@ def test_an_auditor_moves_the_board_in_time_and_reads_the_pages(
         assert "As at 1 June 2024" in page.locator(".time-banner").inner_text()
         page.screenshot(path=str(ARTIFACTS / "board.png"), full_page=True)
 
-        page.locator("#as_at").fill("2023-11-30")
+        fill_date(page, "as_at", "2023-11-30")
         page.get_by_role("button", name="Show the board").click()
         page.wait_for_url("**as_at=2023-11-30**")
         row = rec_row(page, 1)
@@ -196,8 +103,8 @@ def test_an_auditor_moves_the_board_in_time_and_reads_the_pages(
         page.screenshot(path=str(ARTIFACTS / "recommendation.png"), full_page=True)
 
         page.goto(f"{private_board}/board/{REVIEW}/promised-vs-delivered")
-        page.locator("#promised_as_at").fill("2023-11-30")
-        page.locator("#delivered_as_at").fill("2024-10-01")
+        fill_date(page, "promised_as_at", "2023-11-30")
+        fill_date(page, "delivered_as_at", "2024-10-01")
         page.get_by_role("button", name="Show the report").click()
         page.wait_for_url("**promised_as_at=2023-11-30**")
         assert "commitments as promised at 2023-11-30" in page.locator(".summary-line").inner_text()

@@ -248,7 +248,7 @@ def test_signing_out_ends_the_session(sqlite_board: Board) -> None:
             f"{BOARD}/promised-vs-delivered",
             {"promised_as_at": "2024-10-01", "delivered_as_at": "2023-11-30"},
             422,
-            "is before promised_as_at",
+            "Outcomes as at (30 November 2023) must be on or after Promises as at (1 October 2024)",
         ),
         (f"{BOARD}/promised-vs-delivered", {"promised_as_at": "30/11/2023"}, 422, "not a date"),
         (f"{BOARD}/1", {"as_at": "2021-01-01"}, 404, "was not yet registered as at 2021-01-01"),
@@ -267,6 +267,7 @@ def test_bad_input_gets_a_clear_page_never_a_500(
     assert response.headers["content-type"].startswith("text/html")
     assert message in text(response.text)
     assert f"Error {status_code}" in text(response.text)
+    assert "query." not in text(response.text)  # a person's words, never the API's field path
 
 
 def test_the_public_setting_opens_the_board_read_only(public_board: Board) -> None:

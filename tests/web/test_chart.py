@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from xml.etree import ElementTree
 
 from hypothesis import given
@@ -80,16 +80,57 @@ def test_no_dated_promise_means_no_chart() -> None:
     assert slippage_chart([], date(2024, 1, 1)) is None
 
 
-def test_ticks_fall_on_the_first_of_months_at_most_seven_of_them() -> None:
+def test_ticks_fall_on_the_last_days_of_months_at_most_seven_of_them() -> None:
+    """Issue 15: at month ends, where promises fall (ticks at the first of the month put
+    a promise of "April 2024" on the May line)."""
     assert _ticks(date(2023, 11, 5), date(2024, 2, 10)) == [
-        date(2023, 12, 1),
-        date(2024, 1, 1),
-        date(2024, 2, 1),
+        date(2023, 11, 30),
+        date(2023, 12, 31),
+        date(2024, 1, 31),
     ]
+    assert date(2024, 2, 29) in _ticks(date(2024, 2, 1), date(2024, 3, 1))  # a leap year
     wide = _ticks(date(2020, 1, 1), date(2030, 1, 1))
-    assert 1 <= len(wide) <= 7 and all(t.day == 1 and t.month == 1 for t in wide)
+    assert 1 <= len(wide) <= 7 and all(t.day == 31 and t.month == 12 for t in wide)
     quarters = _ticks(date(2023, 1, 15), date(2024, 6, 1))
-    assert all(t.month in (1, 4, 7, 10) for t in quarters)
+    assert quarters and all(t.month in (3, 6, 9, 12) for t in quarters)
+
+
+def test_a_promise_due_at_a_months_end_sits_on_the_line_of_its_month() -> None:
+    chart = str(slippage_chart([INDUCTION], date(2024, 6, 1)))
+    root = ElementTree.fromstring(chart)
+    ticks = {
+        t.text: float(t.get("y") or 0) - 4  # each label sits 4 below its grid line
+        for t in root.iter(f"{SVG}text")
+        if t.get("text-anchor") == "end" and "chart-tick" in (t.get("class") or "")
+    }
+    first = root.find(f".//{SVG}g[@class='chart-series']/{SVG}g/{SVG}circle")
+    assert first is not None
+    assert float(first.get("cy") or 0) == ticks["Apr 2024"]
+
+
+def test_the_baseline_starts_at_the_first_promise_and_stops_at_the_end() -> None:
+    chart = str(slippage_chart([INDUCTION], date(2025, 6, 1)))
+    root = ElementTree.fromstring(chart)
+    baseline = root.find(f".//{SVG}line[@class='chart-baseline']")
+    first = root.find(f".//{SVG}g[@class='chart-series']/{SVG}g/{SVG}circle")
+    plot = root.find(f"{SVG}rect[@class='chart-plot']")
+    assert baseline is not None and first is not None and plot is not None
+    assert float(baseline.get("x1") or 0) == float(first.get("cx") or 0)  # not before it
+    assert float(baseline.get("x2") or 0) < float(plot.get("x") or 0) + float(
+        plot.get("width") or 0
+    )  # ends at the delivery, inside the plot
+
+
+def test_revisions_made_just_before_the_as_at_date_are_not_squeezed_at_the_right_edge() -> None:
+    """The time axis runs on to the latest date now promised (issue 15)."""
+    as_at = date(2024, 10, 2)
+    chart = str(slippage_chart([INDUCTION], as_at))
+    root = ElementTree.fromstring(chart)
+    plot = root.find(f"{SVG}rect[@class='chart-plot']")
+    assert plot is not None
+    right = float(plot.get("x") or 0) + float(plot.get("width") or 0)
+    revision = root.findall(f".//{SVG}g[@class='chart-series']/{SVG}g/{SVG}circle")[-1]
+    assert right - float(revision.get("cx") or 0) > 0.25 * float(plot.get("width") or 0)
 
 
 def test_a_single_promise_still_draws_within_the_plot() -> None:
@@ -127,8 +168,11 @@ def test_the_chart_is_total_for_any_dates_on_the_calendar(
 
 
 @given(low=st.dates(), high=st.dates())
-def test_ticks_are_at_most_seven_first_days_of_months(low: date, high: date) -> None:
+def test_ticks_are_at_most_seven_last_days_of_months(low: date, high: date) -> None:
     low, high = min(low, high), max(low, high)
     ticks = _ticks(low, high)
     assert len(ticks) <= 7
-    assert all(t.day == 1 and low < t <= high for t in ticks)
+    assert all((t + timedelta(days=1)).day == 1 if t < date.max else True for t in ticks)
+    assert all(low <= t <= high for t in ticks)
+    if (high - low).days >= 62:  # a span holding a whole month holds a tick
+        assert ticks

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from rio.api.services import Services
+from rio.web.date_fields import Canonical
 from rio.web.pages import make_templates
 from rio.web.routes import errors, exports, promised, recommendation, reviews, sign_in
 from rio.web.routes.common import PREFIX
@@ -39,3 +40,4 @@ def install(app: FastAPI) -> None:
     for kind, handler in list(app.exception_handlers.items()):
         app.exception_handlers[kind] = errors.as_page(handler)
     app.add_exception_handler(SignInRequired, sign_in.to_sign_in)
+    app.add_exception_handler(Canonical, errors.to_canonical)

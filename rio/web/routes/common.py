@@ -17,11 +17,20 @@ from rio.domain import clock
 from rio.domain.errors import NotFound
 from rio.domain.state import Programme
 from rio.web.board import owned, owned_by_review, review_exists
+from rio.web.date_fields import Canonical, canonical_url
 from rio.web.pages import When
-from rio.web.session import Viewer
+from rio.web.session import CurrentViewer, Viewer
 
 PREFIX = "/board"
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def canonical_dates(request: Request, viewer: CurrentViewer) -> None:
+    """A page dependency: a date asked in day, month and year boxes is redirected to the
+    page's one address for it (after the viewer, so a problem page has its header)."""
+    url = canonical_url(request.url.path, request.query_params, request.query_params.multi_items())
+    if url is not None:
+        raise Canonical(url)
 
 
 def query_date(request: Request, name: str) -> date | None:
@@ -43,11 +52,20 @@ def query_date(request: Request, name: str) -> date | None:
 
 
 def asked_when(
-    request: Request, services: Services, viewer: Viewer, as_at_name: str = "as_at"
+    request: Request,
+    services: Services,
+    viewer: Viewer,
+    as_at_name: str = "as_at",
+    *,
+    or_else: str | None = None,
 ) -> When:
-    """The page's time coordinates: `as_at_name` (default today) and, for those who may ask
-    it, `known_at` (refused as the API refuses it)."""
-    as_at = query_date(request, as_at_name) or clock.today()
+    """The page's time coordinates: `as_at_name` (else `or_else`, else today) and, for those
+    who may ask it, `known_at` (refused as the API refuses it)."""
+    as_at = (
+        query_date(request, as_at_name)
+        or (query_date(request, or_else) if or_else else None)
+        or clock.today()
+    )
     text = request.query_params.get("known_at", "").strip()
     known_at = known_at_for(viewer.role, "query.known_at", text or None)
     # The log's head counts everyone's records: shown only to those who read everything.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from rio.aggregates.recommendation import recommendation_id
@@ -12,10 +12,10 @@ from rio.domain.rag import rate_commitment, rate_recommendation
 from rio.reports.answers import timelines
 from rio.web import chart
 from rio.web.pages import render
-from rio.web.routes.common import PREFIX, asked_when, page_context
+from rio.web.routes.common import PREFIX, asked_when, canonical_dates, page_context
 from rio.web.session import CurrentViewer
 
-router = APIRouter(prefix=PREFIX, include_in_schema=False)
+router = APIRouter(prefix=PREFIX, include_in_schema=False, dependencies=[Depends(canonical_dates)])
 
 
 @router.get("/{review}/{number}")

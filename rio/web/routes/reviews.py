@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from rio.api.deps import ServicesDep
@@ -12,13 +12,14 @@ from rio.web.pages import render
 from rio.web.routes.common import (
     PREFIX,
     asked_when,
+    canonical_dates,
     page_context,
     readable_reviews,
     require_review,
 )
 from rio.web.session import CurrentViewer
 
-router = APIRouter(prefix=PREFIX, include_in_schema=False)
+router = APIRouter(prefix=PREFIX, include_in_schema=False, dependencies=[Depends(canonical_dates)])
 
 
 @router.get("")

@@ -168,8 +168,9 @@ def _refused(request: Request, detail: str, *, back: str) -> Response:
             "status": 403,
             "title": TITLES.get(403, "Forbidden"),
             "detail": _sentence(detail) + ".",
-            "errors": [],
-            "back": back,
+            "problems": [],
+            "form": None,
+            "back": (back, "Go back to the form"),
         },
         status_code=403,
     )
