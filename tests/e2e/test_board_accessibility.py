@@ -44,8 +44,20 @@ PAGES = {
     ),
     "bad-date": f"{BOARD}?as_at-day=31&as_at-month=2&as_at-year=2024",
     "not-found": f"{BOARD}/99",
+    "sign-in": "/board/sign-in",
+    # As known at a past moment: the auditor sees it; the public is refused (403).
+    "known-at": f"{BOARD}?as_at=2024-06-01&known_at=2026-01-01",
 }
-PUBLIC_PAGES = ["reviews", "board", "recommendation-1", "promised-report", "bad-date", "not-found"]
+PUBLIC_PAGES = [
+    "reviews",
+    "board",
+    "recommendation-1",
+    "promised-report",
+    "bad-date",
+    "not-found",
+    "sign-in",
+    "known-at",
+]
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +133,24 @@ def test_every_page_passes_axe_and_fits_the_screen(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert overflow[0] <= overflow[1], f"the page is {overflow[0]} px wide in {overflow[1]} px"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_sign_in_form_with_its_error_summary_passes_axe(
+    playwright_browser: Any, servers: dict[str, str], width: str
+) -> None:
+    context = playwright_browser.new_context(viewport={"width": WIDTHS[width], "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(f"{servers['signed-in']}/board/sign-in")
+        page.get_by_label("API key").fill("rio_000000000000_not-a-key")
+        page.get_by_role("button", name="Sign in").click()
+        page.locator(".error-summary").wait_for()
+        page.screenshot(path=str(ARTIFACTS / f"signed-out-{width}-sign-in-error.png"))
+        assert axe_violations(page) == []
+    finally:
+        context.close()
 
 
 def test_a_public_visitor_keeps_the_public_header_on_a_problem_page(
