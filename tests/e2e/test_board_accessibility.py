@@ -268,3 +268,15 @@ def test_the_not_found_pages_link_leads_to_a_page_that_exists(
     for href in links:
         response = page.request.get(href)
         assert response.status == 200, href
+
+
+def test_the_axe_check_finds_a_violation_planted_in_a_page(
+    tabs: dict[str, tuple[Any, str]],
+) -> None:
+    """The harness can fail: a page with an image without a text alternative does."""
+    page = open_page(tabs["signed-in"], "desktop", PAGES["board"])
+    page.evaluate(
+        "() => document.querySelector('main').append(Object.assign("
+        "document.createElement('img'), {src: '/board/static/none.png'}))"
+    )
+    assert any(v.startswith("image-alt ") for v in axe_violations(page))
