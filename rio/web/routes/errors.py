@@ -63,11 +63,12 @@ def as_page(handler: Handler) -> Callable[[Request, Exception], Awaitable[Respon
         reader = _viewer(request)
         problems, errors = _problems(problem.get("errors") or [])
         form = _form(request, errors) if errors else None
-        if problems:
+        if problems:  # the summary says what is wrong, in the fields' words
+            many = "s" if len(errors) > 1 else ""
             detail = (
-                "Check the date below and try again."
-                if len(problems) == 1
-                else ("Check the dates below and try again.")
+                f"Check the date{many} below and try again."
+                if form is not None
+                else " ".join(p.message for p in problems)
             )
         page = render(
             request,
@@ -161,7 +162,8 @@ def _back(request: Request, reader: Viewer | None, status: int) -> tuple[str, st
 
 
 def _is_page(path: str) -> bool:
-    return not path.endswith((".csv", ".xlsx")) and path not in (f"{PREFIX}/sign-out",)
+    """Whether `path` is a page a person can go back to (not a download, not a form's POST)."""
+    return not path.endswith((".csv", ".xlsx")) and path != f"{PREFIX}/sign-out"
 
 
 def _is_board(path: str) -> bool:
