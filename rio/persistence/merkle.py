@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple, Protocol, TypeVar, runtime_checkable
+from uuid import UUID
 
 from rio.domain.errors import DomainError
 
@@ -271,6 +272,8 @@ class TreeRecorder(Protocol):
     def tree_leaf(self, notification_id: int) -> int | None:
         """The leaf index of the event at `notification_id`, if it is in the tree."""
         ...
+
+    def notification_of(self, originator_id: UUID, version: int) -> int | None: ...
 
     def add_cosignature(self, size: int, root_hash: bytes, line: str) -> bool:
         """Keep one witness's signature line for the checkpoint (size, root); False if kept."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import Cursor
@@ -25,6 +26,7 @@ class PostgresTree:
     """Mixed into the chained PostgreSQL recorder: its tree and cosignature tables."""
 
     datastore: PostgresDatastore
+    events_table_name: str
     merkle_table_name: str
     cosignatures_table_name: str
 
@@ -159,6 +161,18 @@ class PostgresTree:
             curs.execute(self.select_tree_leaf_statement, (notification_id,))
             row = curs.fetchone()
         return None if row is None else int(row["leaf"])
+
+    def notification_of(self, originator_id: UUID, version: int) -> int | None:
+        statement = SQL(
+            "SELECT notification_id FROM {schema}.{events} "
+            "WHERE originator_id = %s AND originator_version = %s"
+        ).format(
+            schema=Identifier(self.datastore.schema), events=Identifier(self.events_table_name)
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (originator_id, version))
+            row = curs.fetchone()
+        return None if row is None else int(row["notification_id"])
 
     def add_cosignature(self, size: int, root_hash: bytes, line: str) -> bool:
         with self.datastore.transaction(commit=True) as curs:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
 
@@ -31,6 +32,7 @@ class SQLiteTree:
     """Mixed into the chained SQLite recorder: its tree and cosignature tables."""
 
     datastore: SQLiteDatastore
+    events_table_name: str
     merkle_table_name: str
     cosignatures_table_name: str
 
@@ -121,6 +123,16 @@ class SQLiteTree:
             c.execute(
                 f"SELECT leaf FROM {self.merkle_table_name} WHERE notification_id = ?",
                 (notification_id,),
+            )
+            row = c.fetchone()
+        return None if row is None else int(row[0])
+
+    def notification_of(self, originator_id: UUID, version: int) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid FROM {self.events_table_name} "
+                "WHERE originator_id = ? AND originator_version = ?",
+                (originator_id.hex, version),
             )
             row = c.fetchone()
         return None if row is None else int(row[0])
