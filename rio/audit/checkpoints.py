@@ -196,12 +196,15 @@ def check_consistency(proof: dict[str, Any], old: Checkpoint, new: Checkpoint) -
         raise ProofError(
             f"split view: two checkpoints of size {old.size} with different root hashes"
         )
-    if claimed != (old.size, new.size) or roots != (old.root, new.root):
+    if claimed != (old.size, new.size):
         raise ProofError(
             f"proof for another tree: it goes from size {claimed[0]} to {claimed[1]}, the "
-            f"checkpoints are sizes {old.size} and {new.size} (or their roots differ)"
+            f"checkpoints are sizes {old.size} and {new.size}"
         )
+    # The path is checked against the checkpoints' roots, never the proof's own.
     verify_consistency(old.size, new.size, path, old.root, new.root)
+    if roots != (old.root, new.root):
+        raise ProofError("proof for another tree: its root hashes are not the checkpoints'")
 
 
 def check_inclusion(proof: dict[str, Any], at: Checkpoint) -> None:
@@ -212,12 +215,13 @@ def check_inclusion(proof: dict[str, Any], at: Checkpoint) -> None:
         leaf = leaf_hash(unb64(proof["encoding"], "encoding"))
     except (KeyError, TypeError, ValueError) as error:
         raise ProofError(f"not a RIO inclusion proof: {error}") from None
-    if (size, claimed_root) != (at.size, at.root):
+    if size != at.size:
         raise ProofError(
-            f"proof for another tree: it is for size {size}, the checkpoint is size {at.size} "
-            "(or their roots differ)"
+            f"proof for another tree: it is for size {size}, the checkpoint is size {at.size}"
         )
     verify_inclusion(index, size, leaf, path, at.root)
+    if claimed_root != at.root:
+        raise ProofError("proof for another tree: its root hash is not the checkpoint's")
 
 
 # --- cosignatures --------------------------------------------------------------------------

@@ -5,6 +5,7 @@ and attacked (forged proofs, single-bit changes) so that each forgery is refused
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable, Collection, Mapping
 
 import pytest
@@ -34,7 +35,7 @@ def stored(leaves: list[bytes], chunks: list[int]) -> dict[int, bytes]:
     for chunk in chunks:
         cuts.append(min(len(leaves), cuts[-1] + chunk))
     cuts.append(len(leaves))
-    for start, end in zip(cuts, cuts[1:], strict=False):
+    for start, end in itertools.pairwise(cuts):
         frontier = {row: rows[row] for _, row in merkle.frontier_rows(size)}
         batch = [(i + 1, merkle.leaf_hash(leaves[i])) for i in range(start, end)]
         for row in merkle.append(size, frontier, batch):
