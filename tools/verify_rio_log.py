@@ -423,7 +423,7 @@ def read_key(text: str) -> Key:
     except OSError:
         pass
     try:
-        name, hex_id, encoded = text.strip().split("+")
+        name, hex_id, encoded = text.strip().split("+", 2)
         raw = base64.b64decode(encoded, validate=True)
         key = Key(name, raw[0], raw[1:])
     except (ValueError, IndexError, binascii.Error):

@@ -73,7 +73,7 @@ class Verifier:
     @classmethod
     def parse(cls, text: str, source: str = "public key") -> Verifier:
         try:
-            name, hex_id, encoded = text.strip().split("+")
+            name, hex_id, encoded = text.strip().split("+", 2)
             raw = base64.b64decode(encoded, validate=True)
             verifier = cls(_check_name(name), raw[0], raw[1:])
             ok = len(verifier.public) == 32 and verifier.id.hex() == hex_id
@@ -117,7 +117,7 @@ class Signer:
     @classmethod
     def parse(cls, text: str, source: str = "signing key") -> Signer:
         try:
-            private, key, name, hex_id, encoded = text.strip().split("+")
+            private, key, name, hex_id, encoded = text.strip().split("+", 4)
             raw = base64.b64decode(encoded, validate=True)
             signer = cls(_check_name(name), raw[0], raw[1:])
             ok = (
