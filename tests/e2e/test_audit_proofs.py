@@ -4,6 +4,8 @@ the same over the API, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -11,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 
 from rio.audit.notes import COSIGNATURE, Checkpoint, Signer
@@ -179,3 +182,27 @@ def test_auditors_and_witnesses_use_the_same_proofs_over_the_api(
     )
     assert answer.status_code == 422 and "no valid cosignature" in answer.text
     assert "stranger" not in api.get("/audit/checkpoint", role="auditor").text
+
+
+def test_every_export_carries_the_signed_checkpoint_it_rests_on(
+    keyed_api: tuple[Api, Signer, Signer],
+) -> None:
+    api, log, _ = keyed_api
+    committed(api, number=1)
+    served = Checkpoint.parse(api.get("/audit/checkpoint", role="auditor").text)
+    table = list(csv.reader(io.StringIO(api.get("/exports/tracker.csv", role="auditor").text)))
+    assert table[-2] == [] and table[-1][0] == "checkpoint"
+    in_csv = Checkpoint.parse(table[-1][1])
+    assert in_csv.verify([log.verifier]) == log.verifier
+    assert (in_csv.size, in_csv.root) == (served.size, served.root)
+    book = openpyxl.load_workbook(
+        io.BytesIO(api.get("/exports/tracker.xlsx", role="auditor").content)
+    )
+    assert Checkpoint.parse(book["Checkpoint"]["B1"].value).root == served.root
+
+
+def test_a_printed_report_names_its_checkpoint(signing: tuple[str, str]) -> None:
+    url, _ = signing
+    printed = ok(url, "report", "promised-vs-delivered", "--promised-as-at", "2023-01-01")
+    checkpoint_line = printed.strip().splitlines()[-1]
+    assert checkpoint_line.startswith("Checkpoint: tree size ") and "(signed)" in checkpoint_line
