@@ -24,12 +24,12 @@ class Stamp:
     size: int | None
     root: str | None  # base64, as in the checkpoint
     checkpoint: str | None  # the signed checkpoint text, when a key is configured
-    why: str = ""  # when size is None: why the tree could not answer
+    why: str = ""  # why there is no size, or no signature
 
     def line(self) -> str:
         if self.size is None:
             return f"Checkpoint: none ({self.why})"
-        signed = "signed" if self.checkpoint else "unsigned: no RIO_AUDIT_SIGNING_KEY_FILE"
+        signed = "signed" if self.checkpoint else f"unsigned: {self.why}"
         return f"Checkpoint: tree size {self.size}, root {self.root} ({signed})"
 
     def to_json(self) -> dict[str, Any]:
@@ -47,8 +47,12 @@ def stamp(rio: Any, key_file: Path | None) -> Stamp:
         root = root_at(rio, size)
     except DomainError as error:
         return Stamp(None, None, None, str(error))
-    signed = None
+    signed, why = None, "no RIO_AUDIT_SIGNING_KEY_FILE"
     if key_file is not None:
-        signer = read_signer(key_file)
-        signed = Checkpoint(signer.name, size, root).signed(signer).text()
-    return Stamp(size, base64.b64encode(root).decode("ascii"), signed)
+        try:
+            signer = read_signer(key_file)
+        except DomainError as error:  # a report still goes out, saying why it is unsigned
+            why = str(error)
+        else:
+            signed = Checkpoint(signer.name, size, root).signed(signer).text()
+    return Stamp(size, base64.b64encode(root).decode("ascii"), signed, why)

@@ -201,9 +201,10 @@ class Exported:
     events: int
 
 
-def export(rio: Store, out: TextIO) -> Exported:
-    """Write the log as JSON lines: a header (the digest of the exported chain), then one
-    line per notification id, each event with its chain entry (null where either is absent).
+def export(rio: Store, out: TextIO, checkpoint: dict[str, Any] | None = None) -> Exported:
+    """Write the log as JSON lines: a header (the digest of the exported chain, and the
+    `checkpoint` taken just before, if given), then one line per notification id, each
+    event with its chain entry (null where either is absent).
     """
     recorder = recorder_of(rio)
     position, head = _position(recorder)
@@ -213,7 +214,10 @@ def export(rio: Store, out: TextIO) -> Exported:
         recorder.count_links(head.notification_id) if head else 0,
         clock.now(),
     )
-    out.write(json.dumps({"rio_audit_export": EXPORT_FORMAT, **taken.to_json()}) + "\n")
+    header = {"rio_audit_export": EXPORT_FORMAT, **taken.to_json()}
+    if checkpoint is not None:
+        header["checkpoint"] = checkpoint
+    out.write(json.dumps(header) + "\n")
     events = 0
     for notification_id, event, link in _entries(recorder, position):
         events += event is not None

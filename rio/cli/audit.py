@@ -25,6 +25,7 @@ from rio.audit.checkpoints import (
     read_verifiers,
 )
 from rio.audit.notes import COSIGNATURE, NOTE, Checkpoint, NoteError, Signer, Verifier
+from rio.audit.stamp import stamp
 from rio.audit.verification import (
     Digest,
     DigestError,
@@ -82,11 +83,12 @@ def export_command(
 ) -> None:
     """Write the log and its chain as JSON lines, for tools/verify_rio_log.py."""
     store = runtime().store
+    taken = stamp(store, runtime().settings.audit_signing_key_file).to_json()
     if output is None:
-        export(store, sys.stdout)
+        export(store, sys.stdout, taken)
         return
     with output.open("w", encoding="utf-8") as out:
-        exported = export(store, out)
+        exported = export(store, out, taken)
     typer.echo(
         f"{output}: {exported.events} events, chain head at notification "
         f"{exported.digest.position} ({exported.digest.head_hash})"
