@@ -156,6 +156,20 @@ class PostgresTree:
             curs.execute(self.select_tree_rows_statement, (sorted(rows),))
             return {int(r["leaf"]): bytes(r["hashes"]) for r in curs.fetchall()}
 
+    def select_tree_rows(self, start: int, limit: int) -> list[Row]:
+        statement = SQL(
+            "SELECT leaf, notification_id, hashes FROM {schema}.{merkle} WHERE leaf >= %s "
+            "ORDER BY leaf LIMIT %s"
+        ).format(
+            schema=Identifier(self.datastore.schema), merkle=Identifier(self.merkle_table_name)
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (start, limit))
+            return [
+                Row(int(r["leaf"]), int(r["notification_id"]), bytes(r["hashes"]))
+                for r in curs.fetchall()
+            ]
+
     def tree_leaf(self, notification_id: int) -> int | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.select_tree_leaf_statement, (notification_id,))

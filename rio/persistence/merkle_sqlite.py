@@ -118,6 +118,15 @@ class SQLiteTree:
         with self.datastore.transaction(commit=False) as c:
             return self._tree_rows(c, rows)
 
+    def select_tree_rows(self, start: int, limit: int) -> list[Row]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT leaf, notification_id, hashes FROM {self.merkle_table_name} "
+                "WHERE leaf >= ? ORDER BY leaf LIMIT ?",
+                (start, limit),
+            )
+            return [Row(int(r[0]), int(r[1]), bytes(r[2])) for r in c.fetchall()]
+
     def tree_leaf(self, notification_id: int) -> int | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(

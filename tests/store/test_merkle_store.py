@@ -23,7 +23,7 @@ from rio.audit.checkpoints import (
     require_quorum,
 )
 from rio.audit.notes import COSIGNATURE, Checkpoint, NoteError, Signer
-from rio.audit.verification import chain_existing
+from rio.audit.verification import Kind, chain_existing, verify
 from rio.audit.witness import witness
 from rio.persistence.chain import ChainError, encoding
 from rio.persistence.merkle import ProofError
@@ -206,3 +206,16 @@ def test_a_cosignature_for_a_fork_or_by_an_unknown_witness_is_not_kept(rio: RIO)
     with pytest.raises(NoteError, match="no valid cosignature"):
         add_cosignature(rio, at.with_lines([at.cosigned(stranger, 1)]).text(), [clerk.verifier])
     assert checkpoint(rio, LOG).signatures == at.signatures
+
+
+def test_verify_rebuilds_the_tree_and_reports_an_edited_row(rio: RIO, database_url: str) -> None:
+    record_history(rio)
+    t = Tamperer(database_url)
+    with t.sql() as c:
+        c.execute(t.q("UPDATE {merkle} SET hashes = {p} WHERE leaf = 4"), (bytes(32),))
+
+    result = verify(rio)
+
+    assert result.failure is not None and result.failure.kind == Kind.TREE
+    assert result.failure.notification_id == 5
+    assert "row for leaf 4 was edited outside RIO" in result.failure.detail
