@@ -1,4 +1,5 @@
-"""`rio audit`: take digests, verify the log against them, export it for an independent check.
+"""`rio audit`: take digests, verify the log against them, export it for an independent check;
+sign checkpoints of the Merkle tree, prove consistency and inclusion, witness another log.
 
 Verification failure is exit status 1 with one line saying what failed where; a digest or
 export file RIO cannot read is a refusal like any other (exit 2).
@@ -39,7 +40,8 @@ from rio.cli.common import JsonOption, emit_json, runtime
 
 audit_app = typer.Typer(
     no_args_is_help=True,
-    help="Tamper evidence: digests, verification, export, chaining an older store.",
+    help="Tamper evidence: digests, verification, export, chaining an older store; signed "
+    "checkpoints, proofs and witnesses.",
 )
 
 
@@ -104,7 +106,8 @@ def chain_command(
         ),
     ] = False,
 ) -> None:
-    """Chain the events recorded before tamper evidence: run once on an older store."""
+    """Chain the events recorded before tamper evidence and build the Merkle tree over the
+    chain: run once on an older store."""
     result = chain_existing(runtime().store, extend=extend)
     typer.echo(
         f"chained {result.chained} events; chain head at notification {result.position} "
