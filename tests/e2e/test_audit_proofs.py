@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,8 +20,10 @@ import pytest
 from rio.audit.notes import COSIGNATURE, Checkpoint, Signer
 from rio.audit.witness import witness
 from tests.api.conftest import Api, committed, register, settings_for, start
+from tests.api.test_serve_kill import RIO_COMMAND, serving
 from tests.e2e.test_audit_cli import TOOL, loaded, note_progress, ok, the_tool
 from tests.support.cli import refused
+from tests.support.serving import free_port
 
 __all__ = ["loaded"]
 
@@ -206,3 +209,67 @@ def test_a_printed_report_names_its_checkpoint(signing: tuple[str, str]) -> None
     printed = ok(url, "report", "promised-vs-delivered", "--promised-as-at", "2023-01-01")
     checkpoint_line = printed.strip().splitlines()[-1]
     assert checkpoint_line.startswith("Checkpoint: tree size ") and "(signed)" in checkpoint_line
+
+
+def test_the_witness_command_cosigns_a_served_log_once_per_checkpoint(tmp_path: Path) -> None:
+    """`rio audit witness` against `rio serve` over HTTP: the witness's whole round trip."""
+    url = f"sqlite:///{tmp_path / 'rio.db'}"
+    env = {**os.environ, "RIO_DATABASE_URL": url, "RIO_API_RATE_PER_MINUTE": "0"}
+    env.pop("RIO_AUDIT_SIGNING_KEY_FILE", None)
+
+    def rio(*args: str, **more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [RIO_COMMAND, *args], env={**env, **more}, capture_output=True, text=True, timeout=120
+        )
+
+    log_vkey = rio("audit", "keygen", "-o", str(tmp_path / "log.key")).stdout.strip()
+    clerk = rio(
+        "audit", "keygen", "--witness", "--name", "clerk.example/w", "-o", str(tmp_path / "w.key")
+    )
+    (tmp_path / "witnesses").write_text(clerk.stdout)
+    env["RIO_AUDIT_SIGNING_KEY_FILE"] = str(tmp_path / "log.key")
+    env["RIO_AUDIT_WITNESS_KEYS_FILE"] = str(tmp_path / "witnesses")
+    auditor = rio("keys", "create", "--name", "clerk", "--role", "auditor").stdout.strip()
+    note_progress_or_register(url)
+    port = free_port()
+    witness_args = (
+        "audit",
+        "witness",
+        "--log",
+        f"http://127.0.0.1:{port}",
+        "--key",
+        str(tmp_path / "w.key"),
+        "--log-key",
+        log_vkey,
+        "--state",
+        str(tmp_path / "state.json"),
+    )
+    with serving(env, port, tmp_path / "serve.log"):
+        first = rio(*witness_args, RIO_AUDIT_API_KEY=auditor)
+        again = rio(*witness_args, RIO_AUDIT_API_KEY=auditor)
+        note_progress_or_register(url)
+        grown = rio(*witness_args, RIO_AUDIT_API_KEY=auditor)
+        served = rio("audit", "checkpoint").stdout
+        unauthorised = rio(*witness_args)
+    assert first.returncode == 0, first.stderr
+    size = int(first.stdout.removeprefix("cosigned the checkpoint of size "))
+    assert "already cosigned: nothing new" in again.stdout, again.stderr
+    assert grown.stdout == f"cosigned the checkpoint of size {size + 1}\n", grown.stderr
+    assert "\u2014 clerk.example/w " in served
+    assert unauthorised.returncode == 2 and "answered 401" in unauthorised.stderr
+
+
+def note_progress_or_register(url: str) -> None:
+    """One more event: a registration the first time, then a progress note."""
+    from rio.application.service import RIO
+    from tests.support.audit import note, register
+
+    app = RIO(url)
+    try:
+        events = list(app.all_events())
+        if events:
+            note(app, events[0].originator_id, "more")
+        else:
+            register(app, 1)
+    finally:
+        app.close()
