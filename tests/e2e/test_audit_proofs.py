@@ -176,7 +176,18 @@ def test_auditors_and_witnesses_use_the_same_proofs_over_the_api(
     )
     assert inclusion.status_code == 200, inclusion.text
     assert inclusion.json()["size"] == served.size
+    checkpoint_file, proof_file = tmp_path / "served.checkpoint", tmp_path / "proof.json"
+    checkpoint_file.write_text(served.text())
+    proof_file.write_text(json.dumps(inclusion.json()))
     stranger = Signer.generate("stranger.example/w", COSIGNATURE)
+    named = ("--witness", clerk.verifier.vkey(), "--witness", stranger.verifier.vkey())
+    args = ("inclusion", str(proof_file), "--checkpoint", str(checkpoint_file), *named)
+    quorum_of_one = the_tool_with_cryptography(*args, "--quorum", "1")
+    assert quorum_of_one.returncode == 0, quorum_of_one.stdout
+    assert "cosigned by clerk.example/w" in quorum_of_one.stdout
+    quorum_of_two = the_tool_with_cryptography(*args, "--quorum", "2")
+    assert quorum_of_two.returncode == 1
+    assert "FAILED: quorum not met" in quorum_of_two.stdout
     signed_only = Checkpoint(served.origin, served.size, served.root, served.signatures[:1])
     answer = api.post(
         "/audit/cosignatures",
