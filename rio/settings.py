@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     board_public: bool = False  # true: anyone may read the board, read-only, without a key
     session_secret: str | None = None  # signs board sessions; unset: random, per process
     board_session_hours: float = 12.0  # a board sign-in lasts this long
+    # Signed checkpoints (README "Proofs, checkpoints and witnesses")
+    audit_signing_key_file: Path | None = None  # made by `rio audit keygen --output FILE`
+    audit_public_keys_file: Path | None = None  # earlier keys' vkeys, one a line (rotation)
+    audit_witness_keys_file: Path | None = None  # vkeys of witnesses whose cosignatures RIO keeps
 
     @field_validator("log_level")
     @classmethod

@@ -2,6 +2,9 @@
 """Check a RIO audit export on your own machine, without trusting RIO's code.
 
     python3 verify_rio_log.py EXPORT.jsonl [--digest DIGEST.json ...]
+    python3 verify_rio_log.py consistency PROOF.json --from OLD --to NEW [--key VKEY]
+    python3 verify_rio_log.py inclusion PROOF.json --checkpoint CP [--key VKEY]
+        (either also: --witness VKEY ... --quorum N)
 
 EXPORT.jsonl comes from `rio audit export`; each DIGEST.json from `rio audit digest`, taken
 earlier and kept where RIO's operators cannot change it. The tool recomputes every hash of
@@ -266,7 +269,380 @@ def verify(export_path: str, digest_paths: list[str]) -> tuple[bool, str]:
     )
 
 
+# --- Merkle proofs and signed checkpoints ------------------------------------------------
+#
+# RIO's Merkle tree (RFC 9162), restated here on purpose:
+#
+#     leaf hash = SHA-256(0x00 || leaf), the leaf being the event's bytes the chain hashes
+#                 after prev_hash: LP(notification id) || LP(originator id) || LP(version)
+#                 || LP(topic) || LP(state);   node hash = SHA-256(0x01 || left || right)
+#
+# A checkpoint is a C2SP signed note: origin, size, base64 root hash, a blank line, then
+# signature lines "— NAME base64(key id || signature)"; a witness's cosignature (C2SP
+# tlog-cosignature) signs "cosignature/v1\ntime T\n" + the checkpoint's first three lines.
+
+CONSISTENCY = "rio-consistency/1"
+INCLUSION = "rio-inclusion/1"
+DASH = "\u2014 "
+
+
+class Refused(Exception):
+    """A proof or checkpoint that does not prove what it claims; the message names why."""
+
+
+def _node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def verify_inclusion(index: int, size: int, leaf: bytes, path: list[bytes], root: bytes) -> None:
+    """RFC 9162 section 2.1.3.2."""
+    if not 0 <= index < size:
+        raise Refused(f"wrong size: leaf {index} is not in a tree of {size} leaves")
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            raise Refused(f"wrong size: the path has more hashes than a tree of {size} needs")
+        if fn & 1 or fn == sn:
+            r = _node(p, r)
+            while not fn & 1 and fn:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = _node(r, p)
+        fn, sn = fn >> 1, sn >> 1
+    if sn != 0:
+        raise Refused(f"wrong size: the path has fewer hashes than a tree of {size} needs")
+    if r != root:
+        raise Refused(
+            "wrong path: the path does not lead from the leaf to the checkpoint's root hash "
+            "(a hash in it is wrong or out of order, or it is for another tree)"
+        )
+
+
+def verify_consistency(
+    old: int, new: int, path: list[bytes], old_root: bytes, new_root: bytes
+) -> None:
+    """RFC 9162 section 2.1.4.2, with the trivial cases (old 0; old == new) made explicit."""
+    if not 0 <= old <= new:
+        raise Refused(f"wrong size: a tree of {new} leaves cannot extend one of {old}")
+    if old == new:
+        if path:
+            raise Refused("wrong path: trees of the same size need an empty proof")
+        if old_root != new_root:
+            raise Refused(f"split view: two different root hashes for the same size {old}")
+        return
+    if old == 0:
+        if path:
+            raise Refused("wrong path: the empty tree needs an empty proof")
+        return
+    if not path:
+        raise Refused(f"wrong size: an empty proof cannot take size {old} to {new}")
+    nodes = ([old_root] if old & (old - 1) == 0 else []) + list(path)
+    fn, sn = old - 1, new - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = nodes[0]
+    for c in nodes[1:]:
+        if sn == 0:
+            raise Refused(f"wrong size: the proof has more hashes than sizes {old} to {new} need")
+        if fn & 1 or fn == sn:
+            fr, sr = _node(c, fr), _node(c, sr)
+            while not fn & 1 and fn:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = _node(sr, c)
+        fn, sn = fn >> 1, sn >> 1
+    if sn != 0:
+        raise Refused(f"wrong size: the proof has fewer hashes than sizes {old} to {new} need")
+    if fr != old_root:
+        raise Refused(
+            f"wrong path: the proof does not lead to the old root hash at size {old} (a hash "
+            "in it is wrong or out of order, or the log's history was rewritten)"
+        )
+    if sr != new_root:
+        raise Refused(
+            f"wrong path: the proof does not lead to the new root hash at size {new} (a hash "
+            "in it is wrong or out of order, or it is for another tree)"
+        )
+
+
+@dataclass
+class Checkpoint:
+    origin: str
+    size: int
+    root: bytes
+    body: bytes
+    signatures: list[str]
+
+
+def _b64(text: object, what: str) -> bytes:
+    try:
+        return base64.b64decode(str(text), validate=True)
+    except (binascii.Error, ValueError):
+        raise Unreadable(f"{what} is not base64") from None
+
+
+def read_checkpoint(path: str) -> Checkpoint:
+    try:
+        with open(path, encoding="utf-8") as stream:
+            text = stream.read()
+    except OSError as error:
+        raise Unreadable(f"cannot read {path}: {error}") from None
+    body, sep, rest = text.partition("\n\n")
+    lines = body.split("\n")
+    if not sep or len(lines) < 3 or not lines[1].isdigit():
+        raise Unreadable(
+            f"{path} is not a signed checkpoint (origin, size, root, blank line, signatures)"
+        )
+    root = _b64(lines[2], f"{path}: the root hash")
+    if len(root) != 32:
+        raise Unreadable(f"{path}: the root hash is not 32 bytes")
+    signatures = [line for line in rest.split("\n") if line]
+    if not signatures or not all(line.startswith(DASH) for line in signatures):
+        raise Unreadable(f"{path}: each signature line starts with an em dash and a space")
+    return Checkpoint(lines[0], int(lines[1]), root, (body + "\n").encode("utf-8"), signatures)
+
+
+@dataclass
+class Key:
+    name: str
+    kind: int  # 0x01: the log's note signature; 0x04: a witness's cosignature
+    public: bytes
+
+    @property
+    def id(self) -> bytes:
+        return hashlib.sha256(
+            self.name.encode() + b"\n" + bytes([self.kind]) + self.public
+        ).digest()[:4]
+
+
+def read_key(text: str) -> Key:
+    """A vkey (NAME+KEYID+BASE64), given as itself or as a file holding it."""
+    try:
+        with open(text, encoding="utf-8") as stream:
+            text = stream.read().strip().splitlines()[0]
+    except OSError:
+        pass
+    try:
+        name, hex_id, encoded = text.strip().split("+", 2)
+        raw = base64.b64decode(encoded, validate=True)
+        key = Key(name, raw[0], raw[1:])
+    except (ValueError, IndexError, binascii.Error):
+        raise Unreadable(f"{text!r} is not a verifier key (NAME+KEYID+BASE64)") from None
+    if len(key.public) != 32 or key.id.hex() != hex_id:
+        raise Unreadable(f"{text!r} is not an Ed25519 verifier key (its key id does not match)")
+    return key
+
+
+def _ed25519() -> Any:
+    try:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    except ImportError:
+        return None
+
+    def verify(public: bytes, signature: bytes, message: bytes) -> bool:
+        try:
+            Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
+
+    return verify
+
+
+def _signatures_by(cp: Checkpoint, key: Key) -> list[bytes]:
+    found = []
+    for line in cp.signatures:
+        name, _, encoded = line[len(DASH) :].partition(" ")
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            continue
+        if name == key.name and raw[:4] == key.id:
+            found.append(raw[4:])
+    return found
+
+
+def check_signatures(
+    cp: Checkpoint, label: str, keys: list[Key], witnesses: list[Key], quorum: int, notes: list[str]
+) -> None:
+    """The log's signature and the witnesses' quorum; says plainly what was not checked."""
+    verify = _ed25519()
+    if verify is None:
+        if keys or witnesses:
+            notes.append(f"{label}: signatures NOT checked (install `cryptography` to check them)")
+        if quorum:
+            raise Refused("quorum not checked: `cryptography` is not installed")
+        return
+    if not keys:
+        notes.append(f"{label}: the log's signature NOT checked (give --key)")
+    else:
+        signed = False
+        for key in (k for k in keys if k.kind == 0x01):
+            for signature in _signatures_by(cp, key):
+                if not verify(key.public, signature, cp.body):
+                    raise Refused(
+                        f"forged signature: {label}'s signature by {key.name} does not verify"
+                    )
+                signed = True
+        if not signed:
+            raise Refused(f"another key: {label} is not signed by the log's key(s) given")
+        notes.append(f"{label}: signed by the log")
+    cosigned = []
+    for key in (k for k in witnesses if k.kind == 0x04):
+        for raw in _signatures_by(cp, key):
+            if len(raw) == 72:
+                stamp = int.from_bytes(raw[:8], "big")
+                message = b"cosignature/v1\ntime %d\n" % stamp + cp.body
+                if verify(key.public, raw[8:], message):
+                    cosigned.append(key.name)
+                    break
+    if quorum and len(set(cosigned)) < quorum:
+        raise Refused(
+            f"quorum not met: {label} is cosigned by {len(set(cosigned))} of the named witnesses "
+            f"({', '.join(cosigned) or 'none'}), {quorum} required"
+        )
+    if witnesses:
+        notes.append(f"{label}: cosigned by {', '.join(cosigned) or 'no named witness'}")
+
+
+def _proof(path: str, kind: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as stream:
+            proof = json.load(stream)
+    except (OSError, ValueError) as error:
+        raise Unreadable(f"cannot read proof {path}: {error}") from None
+    if not isinstance(proof, dict) or proof.get("rio_proof") != kind:
+        raise Unreadable(f"{path} is not a RIO {kind} proof")
+    return proof
+
+
+def prove_consistency(args: argparse.Namespace) -> tuple[bool, str]:
+    proof = _proof(args.proof, CONSISTENCY)
+    old, new = read_checkpoint(args.old), read_checkpoint(args.new)
+    keys = [read_key(k) for k in args.key]
+    witnesses = [read_key(k) for k in args.witness]
+    notes: list[str] = []
+    try:
+        check_signatures(old, args.old, keys, witnesses, args.quorum, notes)
+        check_signatures(new, args.new, keys, witnesses, args.quorum, notes)
+        if old.origin != new.origin:
+            raise Refused(f"another log: origins {old.origin!r} and {new.origin!r} differ")
+        if old.size == new.size and old.root != new.root:
+            raise Refused(f"split view: two checkpoints of size {old.size} with different roots")
+        try:
+            claimed = (int(proof["old_size"]), int(proof["new_size"]))
+            roots = (_b64(proof["old_root"], "old_root"), _b64(proof["new_root"], "new_root"))
+            hashes = [_b64(h, "a hash in the path") for h in proof["path"]]
+        except (KeyError, TypeError, ValueError) as error:
+            raise Unreadable(f"{args.proof} is not a consistency proof: {error}") from None
+        if claimed != (old.size, new.size):
+            raise Refused(
+                f"proof for another tree: it goes from size {claimed[0]} to {claimed[1]}, the "
+                f"checkpoints are sizes {old.size} and {new.size}"
+            )
+        # The path is checked against the checkpoints' roots, never the proof's own.
+        verify_consistency(old.size, new.size, hashes, old.root, new.root)
+        if roots != (old.root, new.root):
+            raise Refused("proof for another tree: its root hashes are not the checkpoints'")
+    except Refused as error:
+        return False, f"FAILED: {error}"
+    return True, "\n".join(
+        [
+            f"OK: the log grew from size {old.size} to {new.size} without a rewrite "
+            f"({len(hashes)} hashes)",
+            *notes,
+        ]
+    )
+
+
+def prove_inclusion(args: argparse.Namespace) -> tuple[bool, str]:
+    proof = _proof(args.proof, INCLUSION)
+    cp = read_checkpoint(args.checkpoint)
+    keys = [read_key(k) for k in args.key]
+    witnesses = [read_key(k) for k in args.witness]
+    notes: list[str] = []
+    try:
+        check_signatures(cp, args.checkpoint, keys, witnesses, args.quorum, notes)
+        try:
+            index, size = int(proof["leaf_index"]), int(proof["size"])
+            root = _b64(proof["root"], "root")
+            leaf = _b64(proof["encoding"], "encoding")
+            hashes = [_b64(h, "a hash in the path") for h in proof["path"]]
+        except (KeyError, TypeError, ValueError) as error:
+            raise Unreadable(f"{args.proof} is not an inclusion proof: {error}") from None
+        if size != cp.size:
+            raise Refused(
+                f"proof for another tree: it is for size {size}, the checkpoint is size {cp.size}"
+            )
+        fields = _fields(leaf)
+        if fields is None or fields[0] != str(proof.get("notification_id")):
+            raise Refused(
+                "wrong leaf: the proof's event bytes are not an event at its notification id"
+            )
+        verify_inclusion(index, size, hashlib.sha256(b"\x00" + leaf).digest(), hashes, cp.root)
+        if root != cp.root:
+            raise Refused("proof for another tree: its root hash is not the checkpoint's")
+    except Refused as error:
+        return False, f"FAILED: {error}"
+    n, originator, version, topic = fields[:4]
+    return True, "\n".join(
+        [
+            f"OK: the event {originator} version {version} ({topic}) at notification {n} is "
+            f"leaf {index} of the tree of size {size}",
+            *notes,
+        ]
+    )
+
+
+def _fields(leaf: bytes) -> list[str] | None:
+    """The LP fields of a leaf: notification id, originator id, version, topic (and state)."""
+    fields, at = [], 0
+    while at < len(leaf):
+        length = int.from_bytes(leaf[at : at + 8], "big")
+        fields.append(leaf[at + 8 : at + 8 + length])
+        at += 8 + length
+    if at != len(leaf) or len(fields) != 5:
+        return None
+    return [f.decode("utf-8", "replace") for f in fields[:4]]
+
+
+def _proof_parser(command: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"verify_rio_log.py {command}", description=f"Verify a RIO {command} proof."
+    )
+    parser.add_argument("proof", help="the proof's JSON (rio audit prove ...)")
+    if command == "consistency":
+        parser.add_argument("--from", dest="old", required=True, help="the earlier checkpoint")
+        parser.add_argument("--to", dest="new", required=True, help="the later checkpoint")
+    else:
+        parser.add_argument("--checkpoint", required=True, help="the checkpoint")
+    parser.add_argument("--key", action="append", default=[], help="the log's vkey (or a file)")
+    parser.add_argument(
+        "--witness", action="append", default=[], help="a witness's vkey (or a file)"
+    )
+    parser.add_argument(
+        "--quorum", type=int, default=0, help="how many named witnesses must cosign"
+    )
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("consistency", "inclusion"):
+        args = _proof_parser(argv[0]).parse_args(argv[1:])
+        check = prove_consistency if argv[0] == "consistency" else prove_inclusion
+        try:
+            ok, line = check(args)
+        except Unreadable as error:
+            print(f"verify_rio_log: error: {error}", file=sys.stderr)
+            return 2
+        print(line)
+        return 0 if ok else 1
+    return _verify_export(argv)
+
+
+def _verify_export(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         description="Verify a RIO audit export (rio audit export) against digests."
     )

@@ -8,6 +8,7 @@ The API and the CLI both call these functions.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -25,12 +26,14 @@ from rio.persistence.chain import (
     ChainError,
     Leaf,
     Link,
+    encoding,
     link_hash,
     noncanonical,
     noncanonical_link,
     refuse_unchained,
     shown,
 )
+from rio.persistence.merkle import TreeRecorder, append, frontier_rows, leaf_hash
 
 PAGE = 1000
 EXPORT_FORMAT = 1
@@ -49,6 +52,7 @@ class Kind(StrEnum):
     INSERTED = "inserted"
     REWRITTEN = "rewritten"
     TRUNCATED = "truncated"
+    TREE = "tree"  # the Merkle tree's table does not match the verified chain
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,9 @@ def verify(rio: Store, digests: Sequence[Digest] = ()) -> Verification:
         else:
             result = replace(result, digests=len(digests))
     if result.failure is None:
+        # Last: a chain rewritten with the tree left behind is first of all "rewritten".
+        result = replace(result, failure=_verify_tree(recorder, result.position))
+    if result.failure is None:
         log.info("audit_verified", **result.to_json())
     else:
         log.warning("audit_verify_failed", **result.to_json())
@@ -201,9 +208,10 @@ class Exported:
     events: int
 
 
-def export(rio: Store, out: TextIO) -> Exported:
-    """Write the log as JSON lines: a header (the digest of the exported chain), then one
-    line per notification id, each event with its chain entry (null where either is absent).
+def export(rio: Store, out: TextIO, checkpoint: dict[str, Any] | None = None) -> Exported:
+    """Write the log as JSON lines: a header (the digest of the exported chain, and the
+    `checkpoint` taken just before, if given), then one line per notification id, each
+    event with its chain entry (null where either is absent).
     """
     recorder = recorder_of(rio)
     position, head = _position(recorder)
@@ -213,7 +221,10 @@ def export(rio: Store, out: TextIO) -> Exported:
         recorder.count_links(head.notification_id) if head else 0,
         clock.now(),
     )
-    out.write(json.dumps({"rio_audit_export": EXPORT_FORMAT, **taken.to_json()}) + "\n")
+    header = {"rio_audit_export": EXPORT_FORMAT, **taken.to_json()}
+    if checkpoint is not None:
+        header["checkpoint"] = checkpoint
+    out.write(json.dumps(header) + "\n")
     events = 0
     for notification_id, event, link in _entries(recorder, position):
         events += event is not None
@@ -332,6 +343,50 @@ def _verify_chain(recorder: ChainedRecorder, stop: int | None = None) -> Verific
         chained += 1
         running, last = link.hash, notification_id
     return Verification(last, events, chained, running)
+
+
+def _verify_tree(recorder: ChainedRecorder, position: int) -> Failure | None:
+    """Rebuild the Merkle tree from the verified events and compare every stored row."""
+    if not isinstance(recorder, TreeRecorder):
+        return None
+    events = (
+        (n, leaf_hash(encoding(n, event)))
+        for n, event, _ in _entries(recorder, position)
+        if event is not None
+    )
+    size, frontier = 0, dict[int, bytes]()
+    while True:
+        page = list(itertools.islice(events, PAGE))
+        stored = {row.leaf: row for row in recorder.select_tree_rows(size, PAGE)}
+        expected = append(size, frontier, page)
+        for row in expected:
+            found = stored.get(row.leaf)
+            if found is None:
+                return Failure(
+                    Kind.TREE,
+                    row.notification_id,
+                    f"the Merkle tree has no leaf {row.leaf} for this event: run "
+                    "`rio audit chain` to build it (or its rows were deleted)",
+                )
+            if found != row:
+                return Failure(
+                    Kind.TREE,
+                    row.notification_id,
+                    f"the Merkle tree's row for leaf {row.leaf} was edited outside RIO",
+                )
+        size += len(expected)
+        kept = {**frontier, **{row.leaf: row.hashes for row in expected}}
+        frontier = {r: kept[r] for _, r in frontier_rows(size)}
+        if len(page) < PAGE:
+            extra = recorder.select_tree_rows(size, 1)
+            if extra:
+                return Failure(
+                    Kind.TREE,
+                    extra[0].notification_id,
+                    f"the Merkle tree has a leaf {size} beyond the chain's events: it was "
+                    "added outside RIO",
+                )
+            return None
 
 
 def _check(

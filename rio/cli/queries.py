@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from rio.audit.stamp import stamp
 from rio.cli.common import (
     CLIError,
     JsonOption,
@@ -123,6 +124,7 @@ def promised_vs_delivered_command(
     out = console()
     out.print(table)
     out.print(report.summary)
+    out.print(stamp(runtime().store, runtime().settings.audit_signing_key_file).line())
 
 
 def timeline_command(

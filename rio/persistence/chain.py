@@ -8,7 +8,8 @@ RIO's code); `tests/store/test_audit_chain.py` proves the two agree.
                        || LP(topic, UTF-8) || LP(state bytes) )
 
 where LP(x) is x's length as 8 bytes big-endian followed by x, and the first event's
-prev_hash is GENESIS. Both of an event's times (the recorded timestamp and `occurred`) live
+prev_hash is GENESIS. The bytes after prev_hash are the event's `encoding`, which is also
+its leaf in the Merkle tree beside the chain (rio.persistence.merkle). Both of an event's times (the recorded timestamp and `occurred`) live
 inside its state, so they are covered by the hash.
 
 The fields are the values *as stored*, each in its canonical form: the originator id as a
@@ -161,33 +162,44 @@ def link_hash(prev_hash: str, notification_id: int, event: Hashed) -> str:
 
 
 def _digest(prev: bytes, notification_id: int, event: Hashed) -> bytes:
-    # One join and one hash call per event: this runs inside every write transaction.
+    return hashlib.sha256(prev + encoding(notification_id, event)).digest()
+
+
+def encoding(notification_id: int, event: Hashed) -> bytes:
+    """An event's canonical bytes: what the chain hashes after `prev_hash`, and the leaf the
+    Merkle tree (rio.persistence.merkle) hashes. One join per event: this runs inside every
+    write transaction."""
     n = str(notification_id).encode("ascii")
     originator = str(event.originator_id).encode("utf-8")
     version = str(event.originator_version).encode("utf-8")
     topic = str(event.topic).encode("utf-8")
     state = state_bytes(event.state)
-    return hashlib.sha256(
-        b"".join(
-            (
-                prev,
-                _LENGTH(len(n)),
-                n,
-                _LENGTH(len(originator)),
-                originator,
-                _LENGTH(len(version)),
-                version,
-                _LENGTH(len(topic)),
-                topic,
-                _LENGTH(len(state)),
-                state,
-            )
+    return b"".join(
+        (
+            _LENGTH(len(n)),
+            n,
+            _LENGTH(len(originator)),
+            originator,
+            _LENGTH(len(version)),
+            version,
+            _LENGTH(len(topic)),
+            topic,
+            _LENGTH(len(state)),
+            state,
         )
-    ).digest()
+    )
 
 
-def extend(head: Link | None, events: Iterable[tuple[int, Hashed]]) -> list[Link]:
-    """Links for `events` (notification id, event), in notification-id order, after `head`."""
+def extend(
+    head: Link | None,
+    events: Iterable[tuple[int, Hashed]],
+    leaves: list[bytes] | None = None,
+) -> list[Link]:
+    """Links for `events` (notification id, event), in notification-id order, after `head`.
+
+    Given a list as `leaves`, also appends each event's Merkle leaf hash to it
+    (SHA-256(0x00 || encoding), rio.persistence.merkle) from the same encoding: the chain
+    and the tree are written in one transaction, and each event is encoded once."""
     ordered = sorted(events, key=itemgetter(0))
     if head is not None and ordered and ordered[0][0] <= head.notification_id:
         raise ChainError(
@@ -204,8 +216,12 @@ def extend(head: Link | None, events: Iterable[tuple[int, Hashed]]) -> list[Link
     prev_hash = head.hash if head else GENESIS
     prev = bytes.fromhex(prev_hash)
     links = []
+    sha256 = hashlib.sha256
     for notification_id, event in ordered:
-        raw = _digest(prev, notification_id, event)
+        encoded = encoding(notification_id, event)
+        raw = sha256(prev + encoded).digest()
+        if leaves is not None:
+            leaves.append(sha256(b"\x00" + encoded).digest())
         link = Link(notification_id, prev_hash, raw.hex())
         links.append(link)
         prev, prev_hash = raw, link.hash

@@ -38,12 +38,13 @@ from psycopg.sql import SQL, Identifier
 
 from rio.persistence.chain import Leaf, Link, extend, refuse_noncanonical, refuse_unchained
 from rio.persistence.histories import histories
+from rio.persistence.merkle_postgres import PostgresTree
 from rio.persistence.receipts import Receipt, receipt_to_write
 
 PAGE = 1000
 
 
-class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+class ChainedPostgresApplicationRecorder(PostgresTree, PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         if datastore.enable_db_functions:
@@ -54,6 +55,11 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.check_identifier_length(self.chain_table_name)
         self.receipts_table_name = f"{events_table_name}_receipts"
         self.check_identifier_length(self.receipts_table_name)
+        self.merkle_table_name = f"{events_table_name}_merkle"
+        self.check_identifier_length(self.merkle_table_name)
+        self.cosignatures_table_name = f"{events_table_name}_cosignatures"
+        self.check_identifier_length(self.cosignatures_table_name)
+        self.sql_create_statements.extend(self.tree_statements())
         receipts = Identifier(self.receipts_table_name)
         schema = Identifier(self.datastore.schema)
         chain = Identifier(self.chain_table_name)
@@ -155,6 +161,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                         conn.cursor() as head,
                         conn.cursor() as newest,
                         conn.cursor() as kept,
+                        conn.cursor() as tree,
                     ):
                         try:
                             if stored_events:
@@ -162,6 +169,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                                 self._notify_channel(curs)
                                 newest.execute(self.select_newest_statement, prepare=True)
                                 head.execute(self.select_head_statement, prepare=True)
+                                tree.execute(self.select_frontier_statement, prepare=True)
                                 self._insert_pg_events(curs, stored_events)
                             if receipt is not None:
                                 # A second receipt for one key fails the primary key at the
@@ -170,7 +178,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                             pipeline.sync()
                             if stored_events:
                                 notification_ids = self._chain(
-                                    curs, stored_events, self._link(head.fetchone()), newest
+                                    curs, stored_events, self._link(head.fetchone()), newest, tree
                                 )
                         except Exception as e:
                             exc = e
@@ -217,6 +225,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         head: Link | None,
         newest: Cursor[DictRow],
+        tree: Cursor[DictRow],
     ) -> list[int]:
         by_key = {(e.originator_id, e.originator_version): e for e in stored_events}
         inserted = [
@@ -229,8 +238,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             )
         before = newest.fetchone()
         refuse_unchained(head, before["max"] if before else None)
-        links = extend(head, inserted)
+        leaves: list[bytes] = []
+        links = extend(head, inserted, leaves)
         self._insert_links(curs, links)
+        self._grow_tree(curs, tree.fetchall(), head, links, leaves)
         return [notification_id for notification_id, _ in inserted]
 
     def _insert_links(self, curs: Cursor[DictRow], links: list[Link]) -> None:
@@ -347,6 +358,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                     chained += len(links)
                     head = links[-1]
                 if len(leaves) < PAGE:
+                    self._backfill_tree(curs, self._select_leaves, PAGE)
                     return chained, head
 
 

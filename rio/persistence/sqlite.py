@@ -33,6 +33,7 @@ from rio.persistence.chain import (
     tagged_state,
 )
 from rio.persistence.histories import histories
+from rio.persistence.merkle_sqlite import SQLiteTree
 from rio.persistence.receipts import Receipt, receipt_to_write
 
 PAGE = 1000
@@ -49,9 +50,11 @@ _LINK_COLUMNS = "notification_id, " + ", ".join(
 )
 
 
-class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+class ChainedSQLiteApplicationRecorder(SQLiteTree, SQLiteApplicationRecorder):
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         self.chain_table_name = f"{events_table_name}_chain"
+        self.merkle_table_name = f"{events_table_name}_merkle"
+        self.cosignatures_table_name = f"{events_table_name}_cosignatures"
         self.receipts_table_name = f"{events_table_name}_receipts"
         super().__init__(datastore, events_table_name)
 
@@ -68,6 +71,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "request_hash TEXT NOT NULL, "
             "result TEXT NOT NULL, "
             "PRIMARY KEY (holder, key)) WITHOUT ROWID",
+            *self.tree_create_statements(),
         ]
 
     def _insert_events(
@@ -92,7 +96,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         first = min(notification_id for notification_id, _ in events)
         c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name} WHERE rowid < ?", (first,))
         refuse_unchained(head, c.fetchone()[0])
-        self._insert_links(c, extend(head, events))
+        leaves: list[bytes] = []
+        links = extend(head, events, leaves)
+        self._insert_links(c, links)
+        self._grow_tree(c, head, links, leaves)
 
     def _insert_links(self, c: SQLiteCursor, links: list[Link]) -> None:
         c.executemany(
@@ -209,6 +216,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 if links:
                     head = links[-1]
                 if len(leaves) < PAGE:
+                    self._backfill_tree(c, self._select_leaves, PAGE)
                     return chained, head
 
     @contextmanager

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from openpyxl import Workbook
@@ -76,16 +77,22 @@ def rows(programme: Programme, policy: Policy = DEFAULT_POLICY) -> list[TrackerR
     return result
 
 
-def to_csv(tracker: list[TrackerRow]) -> str:
+def to_csv(tracker: list[TrackerRow], checkpoint: Sequence[list[str]] = ()) -> str:
+    """`checkpoint`: rows ending the file after a blank one (rio.audit.stamp)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in tracker:
         writer.writerow([_safe_cell(cell) for cell in row.cells()])
+    if checkpoint:
+        writer.writerows([[], *([_safe_cell(cell) for cell in row] for row in checkpoint)])
     return out.getvalue()
 
 
-def to_xlsx(tracker: list[TrackerRow], title: str = "Tracker") -> bytes:
+def to_xlsx(
+    tracker: list[TrackerRow], title: str = "Tracker", checkpoint: Sequence[list[str]] = ()
+) -> bytes:
+    """`checkpoint`: rows for a second sheet, "Checkpoint" (rio.audit.stamp)."""
     book = Workbook()
     sheet = book.worksheets[0]
     sheet.title = title[:31]
@@ -101,6 +108,10 @@ def to_xlsx(tracker: list[TrackerRow], title: str = "Tracker") -> bytes:
         for cell in line:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "A2"
+    if checkpoint:
+        stamped = book.create_sheet("Checkpoint")
+        for entry in checkpoint:
+            stamped.append([_safe_cell(text) for text in entry])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

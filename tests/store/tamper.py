@@ -14,7 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 from eventsourcing.persistence import StoredEvent
 
 from rio.audit.verification import Digest
-from rio.persistence.chain import GENESIS, Link, link_hash
+from rio.persistence.chain import GENESIS, Link, encoding, link_hash
+from rio.persistence.merkle import append, leaf_hash
 from tests.conftest import POSTGRES_URL
 
 TIMESTAMP = re.compile(rb'"timestamp":\{"_type_":"datetime_iso","_data_":"([^"]+)"\}')
@@ -58,7 +59,10 @@ class Tamperer:
             db.close()
 
     def q(self, statement: str) -> str:
-        return statement.format(events=self.events, chain=self.chain, id=self.id, p=self.p)
+        merkle = self.chain.replace("_chain", "_merkle")
+        return statement.format(
+            events=self.events, chain=self.chain, merkle=merkle, id=self.id, p=self.p
+        )
 
     def state(self, n: int) -> bytes:
         with self.sql() as cur:
@@ -127,7 +131,9 @@ class Tamperer:
             )
             rows = cur.fetchall()
             cur.execute(self.q("DELETE FROM {chain}"))
+            cur.execute(self.q("DELETE FROM {merkle}"))  # and the Merkle tree, thoroughly
             prev = GENESIS
+            leaves = []
             for n, originator_id, version, topic, state in rows:
                 oid = str(originator_id) if self.postgres else _hyphenated(originator_id)
                 link = Link(n, prev, _hash(prev, n, oid, version, topic, bytes(state)))
@@ -136,6 +142,10 @@ class Tamperer:
                     (link.notification_id, link.prev_hash, link.hash),
                 )
                 prev = link.hash
+                event = StoredEvent(oid, version, topic, bytes(state))
+                leaves.append((n, leaf_hash(encoding(n, event))))
+            for row in append(0, {}, leaves):
+                cur.execute(self.q("INSERT INTO {merkle} VALUES ({p}, {p}, {p})"), tuple(row))
         return Digest(rows[-1][0], prev, len(rows), datetime.now().astimezone())
 
     def truncate(self, keep: int) -> None:
@@ -143,6 +153,7 @@ class Tamperer:
         with self.sql() as cur:
             cur.execute(self.q("DELETE FROM {events} WHERE {id} > {p}"), (keep,))
             cur.execute(self.q("DELETE FROM {chain} WHERE notification_id > {p}"), (keep,))
+            cur.execute(self.q("DELETE FROM {merkle} WHERE notification_id > {p}"), (keep,))
 
     def key(self, table: str) -> str:
         """The column holding a row's notification id in `table` ("events" or "chain")."""

@@ -23,6 +23,7 @@ from rio.api.problems import documented, field_problem
 from rio.api.schemas import ReportPage, StatusPage
 from rio.api.services import Services
 from rio.application.keys import Principal
+from rio.audit.stamp import stamp
 from rio.domain import access, clock
 from rio.domain.access import EXPORTERS, READERS
 from rio.domain.errors import DatesOutOfOrder
@@ -173,7 +174,7 @@ def export_csv(
         services, principal, services.programme(as_at, known_at, replay=replay), review
     )
     return Response(
-        to_csv(tracker_rows(programme, services.policy)),
+        to_csv(tracker_rows(programme, services.policy), _checkpoint(services)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="rio-tracker-{as_at}.csv"'},
     )
@@ -198,7 +199,16 @@ def export_xlsx(
         services, principal, services.programme(as_at, known_at, replay=replay), review
     )
     return Response(
-        to_xlsx(tracker_rows(programme, services.policy), title=f"Tracker {as_at}"),
+        to_xlsx(
+            tracker_rows(programme, services.policy),
+            title=f"Tracker {as_at}",
+            checkpoint=_checkpoint(services),
+        ),
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="rio-tracker-{as_at}.xlsx"'},
     )
+
+
+def _checkpoint(services: Services) -> list[list[str]]:
+    """The checkpoint the export rests on (README "Proofs, checkpoints and witnesses")."""
+    return stamp(services.rio, services.settings.audit_signing_key_file).rows()

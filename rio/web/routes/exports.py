@@ -10,6 +10,7 @@ from starlette.responses import Response
 from rio.api.deps import ServicesDep
 from rio.api.problems import ApiProblem
 from rio.api.services import Services
+from rio.audit.stamp import stamp
 from rio.domain.state import Programme
 from rio.reports.tracker import rows as tracker_rows
 from rio.reports.tracker import to_csv, to_xlsx
@@ -28,7 +29,7 @@ def tracker_csv(
 ) -> Response:
     programme, when = _export(request, review, viewer, services)
     return Response(
-        to_csv(tracker_rows(programme, services.policy)),
+        to_csv(tracker_rows(programme, services.policy), _checkpoint(services)),
         media_type="text/csv; charset=utf-8",
         headers=_attachment(review, when, "csv"),
     )
@@ -40,7 +41,11 @@ def tracker_xlsx(
 ) -> Response:
     programme, when = _export(request, review, viewer, services)
     return Response(
-        to_xlsx(tracker_rows(programme, services.policy), title=f"Tracker {when.as_at}"),
+        to_xlsx(
+            tracker_rows(programme, services.policy),
+            title=f"Tracker {when.as_at}",
+            checkpoint=_checkpoint(services),
+        ),
         media_type=XLSX,
         headers=_attachment(review, when, "xlsx"),
     )
@@ -60,6 +65,10 @@ def _export(
     services.catch_up()
     require_review(services, viewer, review)
     return narrow(services.programme(when.as_at, when.known_at), review, None), when
+
+
+def _checkpoint(services: Services) -> list[list[str]]:
+    return stamp(services.rio, services.settings.audit_signing_key_file).rows()
 
 
 def _attachment(review: str, when: When, suffix: str) -> dict[str, str]:
