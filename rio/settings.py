@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     escalate_after_days: int = 30  # overdue this long: also alert the senior owner
     smtp_url: str | None = None  # smtp://user:password@host:587?starttls=1 (or smtps://)
     alert_from: str = "Review Implementation Office <rio@localhost>"
-    base_url: str = "http://localhost:8000"  # alert links: {base_url}/reviews/{review}/...
+    base_url: str = "http://localhost:8000"  # alert links: {base_url}/board/{review}/{number}
     owners_file: Path | None = None  # YAML: `owner name: address` (or a list of addresses)
     owner_emails: dict[str, str | list[str]] = {}  # JSON, same shape; wins over the file
     alert_cron: str = "0 7 * * *"  # crontab; a sixth, leading field gives seconds
