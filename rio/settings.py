@@ -6,12 +6,13 @@ result down, so nothing below the composition root reads a setting for itself.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from rio.domain.rag import Policy
 from rio.errors import ConfigurationError
@@ -108,6 +109,19 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         raise ConfigurationError(_describe(error)) from None
+    except SettingsError as error:  # a JSON-valued setting that is not JSON
+        raise ConfigurationError(_describe_unparsed(error)) from None
+
+
+def _describe_unparsed(error: SettingsError) -> str:
+    field = re.search(r'field "(\w+)"', str(error))
+    name = PREFIX + (field.group(1).upper() if field else "…")
+    example = JSON_EXAMPLES.get(name)
+    return f"{name} is not JSON: write it as JSON" + (f", e.g. {name}='{example}'" if example else "")
+
+
+# How each JSON-valued setting is written, for the one line a malformed value gets.
+JSON_EXAMPLES = {"RIO_OWNER_EMAILS": '{"NHS England": "owner@example.org"}'}
 
 
 def _describe(error: ValidationError) -> str:

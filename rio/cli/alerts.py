@@ -17,6 +17,7 @@ from rich.table import Table
 
 from rio.aggregates.alert import Alert, AlertStatus
 from rio.alerts.digest import Digest
+from rio.alerts.scheduler import cron_trigger
 from rio.alerts.service import RunReport
 from rio.cli.common import CLIError, JsonOption, console, emit_json, parse_date, principal, runtime
 from rio.domain import clock
@@ -24,12 +25,6 @@ from rio.domain import clock
 alerts_app = typer.Typer(
     no_args_is_help=True, help="Alerts to owners: run the policy and send, or list what was sent."
 )
-scheduler_app = typer.Typer(
-    invoke_without_command=True,
-    help="Run the alert scheduler in the foreground (one process per store holds it).",
-)
-
-
 @alerts_app.command("run")
 def run_command(
     as_at: Annotated[
@@ -145,14 +140,13 @@ def list_command(
     console().print(table)
 
 
-@scheduler_app.callback()
 def scheduler_command(
     poll: Annotated[
         float,
         typer.Option("--poll", help="Seconds between checks of the lock (standby and holding)."),
     ] = 30.0,
 ) -> None:
-    """Run the alert scheduler until interrupted; wait on standby while another process has it."""
+    """Run the alert scheduler in the foreground until interrupted (Ctrl-C)."""
     stop = threading.Event()
 
     def _stop(signum: int, _frame: Any) -> None:
@@ -161,6 +155,8 @@ def scheduler_command(
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     root = runtime()
+    settings = root.settings
+    cron_trigger(settings.alert_cron, settings.alert_timezone)  # a bad schedule: refused now
     root.configure_logging("service")
     typer.echo("alert scheduler: running until interrupted (Ctrl-C)", err=True)
     root.serve_scheduler(stop, poll_seconds=poll)
