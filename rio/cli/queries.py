@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -269,9 +270,24 @@ def history_command(
         )
         return
     title = f"History of recommendation {recommendation.number} ({recommendation.review})"
-    table = Table(title=title + (f", as known at {known_at}" if known_at else ""))
-    for column in ("#", "Occurred", "Recorded", "By", "Event", "Says"):
-        table.add_column(column)
+    title += f", as known at {known_at}" if known_at else ""
+    out = console()
+    if out.width < NARROW:
+        out.print(title, style="bold")
+        for event, row in zip(events, rows, strict=True):
+            out.print(
+                f"\n{row['version']}. {row['type']}: occurred {row['occurred']}, recorded "
+                f"{recorded_at(event.timestamp)} by {row['recorded_by']}"
+            )
+            out.print(Padding(says(row["data"]), (0, 0, 0, 4), expand=False))
+        return
+    table = Table(title=title)
+    table.add_column("#", justify="right")
+    table.add_column("Occurred", no_wrap=True)
+    table.add_column("Recorded", no_wrap=True)
+    table.add_column("By")
+    table.add_column("Event")
+    table.add_column("Says", ratio=1)
     for event, row in zip(events, rows, strict=True):
         table.add_row(
             str(row["version"]),
@@ -281,7 +297,10 @@ def history_command(
             row["type"],
             says(row["data"]),
         )
-    console().print(table)
+    out.print(table)
+
+
+NARROW = 100  # columns: below this a history is a list, since a table would squeeze "Says"
 
 
 def recorded_at(moment: datetime) -> str:
