@@ -117,7 +117,8 @@ def _describe_unparsed(error: SettingsError) -> str:
     field = re.search(r'field "(\w+)"', str(error))
     name = PREFIX + (field.group(1).upper() if field else "…")
     example = JSON_EXAMPLES.get(name)
-    return f"{name} is not JSON: write it as JSON" + (f", e.g. {name}='{example}'" if example else "")
+    shown = f", e.g. {name}='{example}'" if example else ""
+    return f"{name} is not JSON: write it as JSON{shown}"
 
 
 # How each JSON-valued setting is written, for the one line a malformed value gets.

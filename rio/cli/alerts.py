@@ -25,6 +25,8 @@ from rio.domain import clock
 alerts_app = typer.Typer(
     no_args_is_help=True, help="Alerts to owners: run the policy and send, or list what was sent."
 )
+
+
 @alerts_app.command("run")
 def run_command(
     as_at: Annotated[

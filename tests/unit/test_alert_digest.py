@@ -98,9 +98,7 @@ def test_the_email_has_both_parts_and_marks_itself_automatic() -> None:
 
 
 def test_record_links_quote_the_review() -> None:
-    assert (
-        record_link("https://rio/", "a b/c", 3) == "https://rio/board/a%20b%2Fc/3"
-    )
+    assert record_link("https://rio/", "a b/c", 3) == "https://rio/board/a%20b%2Fc/3"
 
 
 @pytest.mark.parametrize(
