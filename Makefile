@@ -1,18 +1,25 @@
 # The two commands of the README: `make demo` and `make test`. Both set themselves up.
+# `make demo` installs RIO and what it runs on, nothing else; `make test` (and the other
+# targets) install the `dev` extra too: the test, lint and type-checking tools.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run-stamp
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: demo test lint typecheck unit clean bench bench-full browser
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(RUN_STAMP)
 	$(BIN)/rio scenario load scenarios/messenger-review.yaml
 	$(BIN)/rio report promised-vs-delivered --promised-as-at 2023-11-30 --delivered-as-at 2024-10-01
 

@@ -6,12 +6,13 @@ result down, so nothing below the composition root reads a setting for itself.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from rio.domain.rag import Policy
 from rio.errors import ConfigurationError
@@ -63,7 +64,7 @@ class Settings(BaseSettings):
     escalate_after_days: int = 30  # overdue this long: also alert the senior owner
     smtp_url: str | None = None  # smtp://user:password@host:587?starttls=1 (or smtps://)
     alert_from: str = "Review Implementation Office <rio@localhost>"
-    base_url: str = "http://localhost:8000"  # alert links: {base_url}/reviews/{review}/...
+    base_url: str = "http://localhost:8000"  # alert links: {base_url}/board/{review}/{number}
     owners_file: Path | None = None  # YAML: `owner name: address` (or a list of addresses)
     owner_emails: dict[str, str | list[str]] = {}  # JSON, same shape; wins over the file
     alert_cron: str = "0 7 * * *"  # crontab; a sixth, leading field gives seconds
@@ -112,6 +113,20 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         raise ConfigurationError(_describe(error)) from None
+    except SettingsError as error:  # a JSON-valued setting that is not JSON
+        raise ConfigurationError(_describe_unparsed(error)) from None
+
+
+def _describe_unparsed(error: SettingsError) -> str:
+    field = re.search(r'field "(\w+)"', str(error))
+    name = PREFIX + (field.group(1).upper() if field else "…")
+    example = JSON_EXAMPLES.get(name)
+    shown = f", e.g. {name}='{example}'" if example else ""
+    return f"{name} is not JSON: write it as JSON{shown}"
+
+
+# How each JSON-valued setting is written, for the one line a malformed value gets.
+JSON_EXAMPLES = {"RIO_OWNER_EMAILS": '{"NHS England": "owner@example.org"}'}
 
 
 def _describe(error: ValidationError) -> str:

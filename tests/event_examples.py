@@ -37,6 +37,7 @@ SOURCE = Source(
     url="https://example.org/response",
 )
 ALERT_ID = UUID("00000000-0000-4000-8000-0000000000a1")
+WITHDRAWN_ALERT_ID = UUID("00000000-0000-4000-8000-0000000000a2")
 RUN_ID = UUID("00000000-0000-4000-8000-0000000000b1")
 
 
@@ -225,7 +226,38 @@ def _alert() -> dict[str, Any]:
     )
     alert.record_sent(now=NOW + lease)
     events = alert.collect_events()
-    return _named(events, {3: "second"})
+    return {**_named(events, {3: "second"}), **_withdrawn_alert()}
+
+
+def _withdrawn_alert() -> dict[str, Any]:
+    """Raised, its send failed in a mail outage, and the matter resolved before the retry."""
+    alert = Alert.raise_alert(
+        id=WITHDRAWN_ALERT_ID,
+        kind="due_soon",
+        owner="NHS England",
+        role="accountable",
+        review="messenger-2022",
+        number=1,
+        title="Targeted interventions",
+        commitment="1.1-a",
+        deliverable="National induction scheme, launched",
+        due=parse_due("April 2024", date(2023, 11, 20)),
+        previous_due=None,
+        source=SOURCE,
+        why="due by 30 April 2024",
+        days=29,
+        as_at=date(2024, 4, 1),
+        policy="rio-alerts/1",
+        raised_by="scheduler",
+        now=NOW,
+    )
+    alert.withdraw(
+        reason="“National induction scheme, launched” was delivered on 2 April 2024",
+        as_at=date(2024, 4, 3),
+        by="host:1",
+        now=NOW + timedelta(days=2),
+    )
+    return {"Alert.Withdrawn": alert.collect_events()[-1]}
 
 
 def _alert_run() -> dict[str, Any]:

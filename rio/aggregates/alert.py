@@ -35,6 +35,7 @@ class AlertStatus(StrEnum):
     PENDING = "pending"  # raised, not sent: never tried, or the last try failed
     SENDING = "sending"  # a process has claimed it and not yet recorded the outcome
     SENT = "sent"
+    WITHDRAWN = "withdrawn"  # judged again before a send and found resolved: never sent
 
 
 class Alert(Stored, Aggregate):
@@ -125,6 +126,20 @@ class Alert(Stored, Aggregate):
             aggregate.last_error = self.error
             aggregate.retry_after = self.retry_after
 
+    class Withdrawn(Event):
+        """Judged again before a send (after a mail outage, say), the matter had resolved:
+        the alert is kept on record and never sent as news."""
+
+        class_version: ClassVar[int] = 1
+        reason: str
+        as_at: date  # the day it was judged as at
+        by: str
+
+        def apply(self, aggregate: Alert) -> None:
+            aggregate.claimed_at = None
+            aggregate.withdrawn_at = self.timestamp
+            aggregate.withdrawn_reason = self.reason
+
     def __init__(self) -> None:
         # Raised.apply fills in what the alert says; these say what became of it.
         self.kind = ""
@@ -151,6 +166,8 @@ class Alert(Stored, Aggregate):
         self.sent_at: datetime | None = None
         self.last_error: str | None = None
         self.retry_after: datetime | None = None
+        self.withdrawn_at: datetime | None = None
+        self.withdrawn_reason: str | None = None
 
     @classmethod
     def raise_alert(
@@ -204,6 +221,8 @@ class Alert(Stored, Aggregate):
     def status(self, now: datetime, lease: timedelta) -> AlertStatus:
         if self.sent_at is not None:
             return AlertStatus.SENT
+        if self.withdrawn_at is not None:
+            return AlertStatus.WITHDRAWN
         if self.claimed_at is not None and now - self.claimed_at < lease:
             return AlertStatus.SENDING
         return AlertStatus.PENDING
@@ -227,6 +246,8 @@ class Alert(Stored, Aggregate):
             raise AlertNotSendable(f"alert {self.id} was already sent ({self.message_id})")
         if status is AlertStatus.SENDING:
             raise AlertNotSendable(f"alert {self.id} is being sent by {self.claimed_by}")
+        if status is AlertStatus.WITHDRAWN:
+            raise AlertNotSendable(f"alert {self.id} was withdrawn: {self.withdrawn_reason}")
         self.trigger_event(
             self.SendStarted,
             timestamp=now,
@@ -255,6 +276,14 @@ class Alert(Stored, Aggregate):
             error=error,
             retry_after=retry_after,
         )
+
+    def withdraw(self, *, reason: str, as_at: date, by: str, now: datetime) -> None:
+        """Record that the matter resolved before the alert could go; only a pending one."""
+        if self.sent_at is not None:
+            raise AlertNotSendable(f"alert {self.id} was already sent ({self.message_id})")
+        if self.withdrawn_at is not None:
+            raise AlertNotSendable(f"alert {self.id} was already withdrawn")
+        self.trigger_event(self.Withdrawn, timestamp=now, reason=reason, as_at=as_at, by=by)
 
     def _claimed(self, doing: str) -> tuple[str, str]:
         """The claim's recipient and Message-ID; refused when no send is in progress."""
@@ -371,5 +400,7 @@ class AlertRun(Stored, Aggregate):
 
 # Every topic these events may be stored under (today's and the module-path ones before it),
 # for finding them in the notification log.
-ALERT_TOPICS = stored_topics(Alert.Raised, Alert.SendStarted, Alert.Sent, Alert.SendFailed)
+ALERT_TOPICS = stored_topics(
+    Alert.Raised, Alert.SendStarted, Alert.Sent, Alert.SendFailed, Alert.Withdrawn
+)
 RUN_TOPICS = stored_topics(AlertRun.Started, AlertRun.Completed)

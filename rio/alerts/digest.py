@@ -15,7 +15,7 @@ from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote
 from uuid import UUID
 
@@ -109,8 +109,11 @@ def compose(
     ids = tuple(a.id for a in ordered)
     mid = message_id(ids)
     counts = Counter(_kind(a) for a in ordered)
-    summary = ", ".join(f"{counts[k]} {_SHORT[k]}" for k in AlertKind if counts[k])
-    n = len(ordered)
+    groups = _matters(ordered)
+    items = [_item(group, base_url) for group in groups]
+    matter_counts = Counter(_kind(group[0]) for group in groups)
+    summary = ", ".join(f"{matter_counts[k]} {_SHORT[k]}" for k in AlertKind if matter_counts[k])
+    n = len(items)
     matters = "one matter that needs" if n == 1 else f"{n} matters that need"
     context = {
         "owner": owner,
@@ -120,13 +123,14 @@ def compose(
         ),
         "heading": f"Review Implementation Office: commitments of {owner}, as at "
         f"{day_in_words(as_at)}",
+        "summary": f"In short: {_plural(n, 'matter')}, {summary}.",
         "opening": (
             f"The Office's record, as it stood on {day_in_words(as_at)}, shows {matters} "
             "your attention. Each is set out below with the reason it is raised, the date "
             "that was promised and the document the promise rests on."
         ),
         "closing": _closing(counts),
-        "items": [_item(a, base_url) for a in ordered],
+        "items": items,
         "message_id": mid,
         "ids": [str(i) for i in ids],
     }
@@ -143,24 +147,65 @@ def compose(
     )
 
 
+BOARD = "/board"  # the board's pages (rio.web.routes): a browser's view of the record
+
+
 def record_link(base_url: str, review: str, number: int) -> str:
-    return f"{base_url.rstrip('/')}/reviews/{quote(review, safe='')}/recommendations/{number}"
+    """The recommendation's board page: what a reader following the link can open."""
+    return f"{base_url.rstrip('/')}{BOARD}/{quote(review, safe='')}/{number}"
 
 
-def _item(alert: AlertLike, base_url: str) -> dict[str, str | None]:
-    source = alert.source
+def _matters(alerts: Sequence[AlertLike]) -> list[list[AlertLike]]:
+    """Alerts that say the same thing (one promise shared by several recommendations) as
+    one matter, in the order of their first alert."""
+    groups: dict[tuple[object, ...], list[AlertLike]] = {}
+    for alert in alerts:
+        source = alert.source
+        key = (
+            alert.kind,
+            alert.review,
+            alert.deliverable,
+            alert.due,
+            alert.previous_due,
+            alert.why,
+            (source.document, source.date, source.quote) if source else None,
+        )
+        groups.setdefault(key, []).append(alert)
+    return list(groups.values())
+
+
+def _item(alerts: Sequence[AlertLike], base_url: str) -> dict[str, Any]:
+    first = alerts[0]
+    source = first.source
+    if len(alerts) == 1:
+        about = f"{first.review}, recommendation {first.number}: {first.title}"
+    else:
+        numbers = _and([str(a.number) for a in alerts])
+        about = f"{first.review}, recommendations {numbers}"
     return {
-        "label": _kind(alert).label,
-        "recommendation": f"{alert.review}, recommendation {alert.number}: {alert.title}",
-        "deliverable": alert.deliverable,
-        "why": alert.why,
-        "due": _window(alert.due),
-        "previous_due": _window(alert.previous_due) if alert.previous_due else None,
+        "label": _kind(first).label,
+        "recommendation": about,
+        "recommendations": [
+            {
+                "number": a.number,
+                "title": a.title,
+                "link": record_link(base_url, a.review, a.number),
+            }
+            for a in alerts
+        ],
+        "deliverable": first.deliverable,
+        "why": first.why,
+        "due": _window(first.due),
+        "previous_due": _window(first.previous_due) if first.previous_due else None,
         "source": _source(source),
         "quote": " ".join(source.quote.split()) if source and source.quote else None,
         "url": source.url if source else None,
-        "link": record_link(base_url, alert.review, alert.number),
+        "link": record_link(base_url, first.review, first.number),
     }
+
+
+def _and(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _closing(counts: Counter[AlertKind]) -> str:

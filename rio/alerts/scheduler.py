@@ -93,8 +93,11 @@ def cron_trigger(expression: str, timezone: str) -> CronTrigger:
     """A crontab line (minute hour day month weekday); six fields put seconds first."""
     try:
         zone = ZoneInfo(timezone)
-    except (KeyError, ValueError) as error:
-        raise SchedulerConfigError(f"RIO_ALERT_TIMEZONE {timezone!r}: {error}") from None
+    except (KeyError, ValueError):
+        raise SchedulerConfigError(
+            f"RIO_ALERT_TIMEZONE {timezone!r} is not a time zone: use an IANA name such as "
+            "Europe/London"
+        ) from None
     fields = expression.split()
     try:
         if len(fields) == 5:

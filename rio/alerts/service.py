@@ -27,8 +27,9 @@ from rio.application.alert_records import AlertRecords
 from rio.application.service import RIO
 from rio.domain import clock
 from rio.domain.access import owner_key
-from rio.domain.alert_policy import Findings, Thresholds, Unaddressed, alerts_due
+from rio.domain.alert_policy import Findings, Thresholds, Unaddressed, alerts_due, resolution
 from rio.domain.rag import Policy
+from rio.domain.state import Programme
 from rio.errors import ConfigurationError
 from rio.projections.read_model import ReadModel
 from rio.settings import Settings
@@ -53,6 +54,14 @@ class DigestOutcome:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class Withdrawal:
+    """A pending alert judged again before its send and found resolved: never sent."""
+
+    alert: AlertLike
+    reason: str
+
+
 @dataclass
 class RunReport:
     """What a run found and did, for the CLI, the logs and the run record."""
@@ -68,6 +77,8 @@ class RunReport:
     digests: list[DigestOutcome] = field(default_factory=list)
     previews: list[Digest] = field(default_factory=list)
     held: dict[str, int] = field(default_factory=dict)  # owner -> alerts waiting for an address
+    held_previews: list[Digest] = field(default_factory=list)  # dry run: what they would say
+    withdrawn: list[Withdrawal] = field(default_factory=list)  # resolved before they could go
     waiting: int = 0  # pending, but backing off after a failed send
     elsewhere: int = 0  # being sent by another process
     unaddressed: tuple[Unaddressed, ...] = ()
@@ -223,16 +234,61 @@ class AlertService:
 
     # --- steps ----------------------------------------------------------------------------
 
-    def _findings(self, day: date, previous: date | None) -> Findings:
+    def _programme(self, day: date) -> Programme:
         if self.read_model is not None:
-            programme = self.read_model.programme(day)
-        else:
-            model = ReadModel(self.app)
-            try:
-                programme = model.programme(day)
-            finally:
-                model.close()
-        return alerts_due(programme, previous, self.thresholds)
+            return self.read_model.programme(day)
+        model = ReadModel(self.app)
+        try:
+            return model.programme(day)
+        finally:
+            model.close()
+
+    def _findings(self, day: date, previous: date | None) -> Findings:
+        return alerts_due(self._programme(day), previous, self.thresholds)
+
+    def _judged(self, report: RunReport, alerts: Sequence[Alert], *, record: bool) -> list[Alert]:
+        """The pending alerts that still stand as at the run's date. One whose matter has
+        resolved since it was raised (it waited out a mail outage, say) is withdrawn, and
+        recorded as such unless this is a dry run."""
+        if not alerts:
+            return []
+        programme = self._programme(report.as_at)
+        standing: list[Alert] = []
+        for alert in alerts:
+            reason = (
+                None
+                if alert.as_at > report.as_at  # raised as at a later date: not ours to judge
+                else resolution(
+                    programme,
+                    review=alert.review,
+                    number=alert.number,
+                    commitment=alert.commitment,
+                    kind=alert.kind,
+                    due=alert.due,
+                    as_at=alert.as_at,
+                    days=alert.days,
+                )
+            )
+            if reason is None:
+                standing.append(alert)
+                continue
+            if record and not self.records.withdraw(
+                alert, reason=reason, as_at=report.as_at, by=self._by()
+            ):
+                report.elsewhere += 1
+                continue
+            report.withdrawn.append(Withdrawal(alert, reason))
+            if record:
+                log.info(
+                    "alert_withdrawn",
+                    alert_id=str(alert.id),
+                    kind=alert.kind,
+                    owner=alert.owner,
+                    recommendation=alert.number,
+                    commitment=alert.commitment,
+                    reason=reason,
+                )
+        return standing
 
     def _preview(
         self, report: RunReport, findings: Findings, owners: OwnerDirectory, retry_now: bool
@@ -241,17 +297,16 @@ class AlertService:
         now = clock.now()
         recorded = {a.id: a for a in self.records.alerts()}
         going: list[AlertLike] = [f for f in findings.alerts if f.id not in recorded]
-        for alert in recorded.values():
-            if self._ready(alert, now, retry_now):
-                going.append(alert)
+        ready = [a for a in recorded.values() if self._ready(a, now, retry_now)]
+        going.extend(self._judged(report, ready, record=False))
         for owner, items in _by_owner(going).items():
             recipients = owners.address_of(owner)
+            digest = compose(owner, recipients, items, report.as_at, self.settings.base_url)
             if not recipients:
                 report.held[owner] = len(items)
+                report.held_previews.append(digest)
                 continue
-            report.previews.append(
-                compose(owner, recipients, items, report.as_at, self.settings.base_url)
-            )
+            report.previews.append(digest)
 
     def _deliver(
         self, report: RunReport, owners: OwnerDirectory, retry_now: bool, mailer: Mailer
@@ -262,6 +317,7 @@ class AlertService:
         ]
         ready = [a for a in pending if self._ready(a, now, retry_now)]
         report.waiting += len(pending) - len(ready)
+        ready = self._judged(report, ready, record=True)
         for owner, items in _by_owner(ready).items():
             recipients = owners.address_of(owner)
             if not recipients:

@@ -10,7 +10,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from rio.api import links, metrics, problems
+from rio.api import links, metrics, problems, schemas
 from rio.api.middleware import Authenticate, LimitBody, RequestLog
 from rio.api.routes import audit, commands, health, keys, programme, recommendations
 from rio.api.services import Services
@@ -58,6 +58,7 @@ def create_app(settings: Settings | Runtime | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served from a package instead of a CDN: rio.web.api_docs
         redoc_url=None,
+        generate_unique_id_function=links.operation_id,
     )
     app.state.services = services
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -96,6 +97,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             version=app.version,
             description=app.description,
             routes=app.routes,
+            servers=[{"url": app.state.services.settings.base_url, "description": "This RIO"}],
         )
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
@@ -104,6 +106,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     if problems.MEDIA_TYPE in content and "application/json" in content:
                         content[problems.MEDIA_TYPE] = content.pop("application/json")
         _document_page_bound(schema, app.state.services.settings.api_max_page_size)
+        schemas.keep_example_nulls(schema)
         links.add_links(schema)
         app.openapi_schema = schema
     return app.openapi_schema

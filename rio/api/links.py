@@ -18,7 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi.routing import APIRoute
 
 # Answer schema -> path parameter -> JSON pointer into that answer's body.
 PRODUCED: Mapping[str, Mapping[str, str]] = {
@@ -100,3 +103,10 @@ def _model(holder: dict[str, Any]) -> str | None:
     """The component schema a request body or an answer is, if it is one."""
     ref = holder.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
     return ref.removeprefix(_REF) if isinstance(ref, str) and ref.startswith(_REF) else None
+
+
+def operation_id(route: APIRoute) -> str:
+    """An operation's id from its handler's name, as client generators want it:
+    `register_recommendation` -> `registerRecommendation` (tests check they are unique)."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.capitalize() for word in rest)

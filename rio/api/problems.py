@@ -312,14 +312,106 @@ def install(app: FastAPI) -> None:
 
 
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for problem+json answers with these statuses."""
+    """OpenAPI `responses` entries for problem+json answers with these statuses, each with
+    an example of that status as RIO words it (the app's schema moves the model's JSON
+    entry, example and all, under application/problem+json)."""
     from .schemas import Problem
 
     return {
         status: {
             "description": TITLES.get(status, "Error"),
             "model": Problem,
-            "content": {MEDIA_TYPE: {}},
+            "content": {
+                MEDIA_TYPE: {},
+                "application/json": {"example": EXAMPLES[status]} if status in EXAMPLES else {},
+            },
         }
         for status in statuses
     }
+
+
+def _example(status: int, slug: str, detail: str, **more: Any) -> dict[str, Any]:
+    instance = more.pop("instance", "/reviews/messenger-2022/recommendations/1/commitments")
+    return {
+        "type": problem_type(slug),
+        "title": more.pop("title", TITLES[status]),
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        **more,
+    }
+
+
+# One answer of each status, worded as the handlers above and the middleware word them.
+EXAMPLES: dict[int, dict[str, Any]] = {
+    401: _example(
+        401,
+        "unauthenticated",
+        "this request needs an API key: send `Authorization: Bearer <key>` (or `X-API-Key: "
+        "<key>`); an administrator creates one with `rio keys create`",
+    ),
+    403: _example(
+        403,
+        "forbidden",
+        "a secretariat key cannot do this; it needs a key with the role: admin",
+        instance="/keys",
+    ),
+    404: _example(
+        404,
+        "not-found",
+        "recommendation 9 of review 'messenger-2022' is not recorded",
+        instance="/reviews/messenger-2022/recommendations/9",
+    ),
+    409: _example(
+        409,
+        "conflict",
+        "recommendation 1 of review 'messenger-2022' is already registered",
+        title="Conflicting change",
+        instance="/reviews/messenger-2022/recommendations",
+    ),
+    412: _example(
+        412,
+        "version-moved",
+        "recommendation 1 is at version 9, not 8: reload it and try again",
+        title="The recommendation has changed since you read it",
+    ),
+    413: _example(
+        413,
+        "body-too-large",
+        "the request body is over 1048576 bytes: send less at once (RIO_API_MAX_BODY_BYTES)",
+        instance="/reviews/messenger-2022/batches",
+    ),
+    422: _example(
+        422,
+        "invalid-due-date",
+        "cannot understand the due date 'soonish': give a date (2024-04-30), a month "
+        "(April 2024), a quarter (Q2 2024), a season (spring 2024) or a year (2024)",
+        title="Due date not understood",
+        errors=[
+            {
+                "field": "body.due",
+                "message": "cannot understand the due date 'soonish'",
+                "type": "invalid_due_date",
+            }
+        ],
+    ),
+    429: _example(
+        429,
+        "rate-limited",
+        "key 5e42cb336220 has made too many requests: retry after 2 s",
+        instance="/status",
+    ),
+    500: _example(
+        500,
+        "configuration",
+        "RIO is not configured to answer this request: RIO_OWNERS_FILE cannot be read (it "
+        "has been logged: an operator must fix the setting)",
+        title="Internal server error",
+        instance="/status",
+    ),
+    503: _example(
+        503,
+        "store-unavailable",
+        "the store is busy or unreachable; nothing was recorded by this request: try again",
+    ),
+}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from abc import abstractmethod
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -463,9 +464,181 @@ class RevokeIn(_Request):
 
 
 # --- responses ------------------------------------------------------------------------------
+# Each answer's schema carries an example of it, built from the pieces below, so a reader of
+# /docs sees real shapes (tests/api/test_openapi_docs.py validates each against its model).
+
+
+def _api_models(base: type[BaseModel]) -> Iterator[type[BaseModel]]:
+    """The models defined in rio.api (here and beside the routes), with an example to keep."""
+    for model in base.__subclasses__():
+        extra = model.model_config.get("json_schema_extra")
+        if model.__module__.startswith("rio.api.") and isinstance(extra, dict):
+            yield model
+        yield from _api_models(model)
+
+
+def _shows(example: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [example]})
+
+
+def keep_example_nulls(schema: dict[str, Any]) -> None:
+    """Put each of the API's models' examples back into `schema` as written: FastAPI drops
+    every null from the document, and an example without its required null fields is not one."""
+    components = schema.get("components", {}).get("schemas", {})
+    for model in _api_models(BaseModel):
+        own = model.model_json_schema(
+            ref_template="#/components/schemas/{model}", mode="serialization"
+        )
+        for name, part in {model.__name__: own, **own.get("$defs", {})}.items():
+            if "examples" in part and name in components:
+                components[name]["examples"] = part["examples"]
+
+
+SOURCE_OUT: dict[str, Any] = {**EXAMPLE_SOURCE, "file": None}
+DUE_OUT: dict[str, Any] = {
+    "text": "April 2024",
+    "earliest": "2024-04-01",
+    "latest": "2024-04-30",
+    "edtf": "2024-04",
+}
+LATER_OUT: dict[str, Any] = {
+    "text": "later in 2024",
+    "earliest": "2024-05-01",
+    "latest": "2024-12-31",
+    "edtf": "2024-05-01/2024-12-31",
+}
+RATING_OUT: dict[str, Any] = {
+    "rating": "Red",
+    "rule": "overdue",
+    "reason": "'National induction scheme, launched', due 'April 2024' (by 2024-04-30), has "
+    "no delivery recorded by 2024-06-01: 32 days overdue",
+    "facts": {"commitment": "national-induction", "as_at": "2024-06-01"},
+    "policy": "rio-default/2",
+}
+EVENT_OUT: dict[str, Any] = {
+    "version": 7,
+    "type": "CommitmentMade",
+    "occurred": "2023-11-20",
+    "recorded": "2024-06-01T09:30:00+00:00",
+    "recorded_by": "secretariat:jo",
+    "source": SOURCE_OUT,
+    "data": {
+        "commitment": "national-induction",
+        "deliverable": "National induction scheme, launched",
+        "due": DUE_OUT,
+        "owner": "NHS England",
+        "action": "1.1",
+    },
+}
+REVISION_OUT: dict[str, Any] = {
+    "occurred": "2024-05-15",
+    "due": LATER_OUT,
+    "deliverable": None,
+    "reason": None,
+    "unexplained": True,
+    "source": SOURCE_OUT,
+}
+CLOSURE_OUT: dict[str, Any] = {
+    "occurred": "2024-09-02",
+    "detail": "Scheme launched; announcement of 2 September 2024",
+    "source": SOURCE_OUT,
+}
+COMMITMENT_OUT: dict[str, Any] = {
+    "commitment": "national-induction",
+    "deliverable": "National induction scheme, launched",
+    "action": "1.1",
+    "owner": "NHS England",
+    "made_on": "2023-11-20",
+    "source": SOURCE_OUT,
+    "baseline": DUE_OUT,
+    "due": LATER_OUT,
+    "revisions": [REVISION_OUT],
+    "delivered": None,
+    "withdrawn": None,
+    "last_update": "2024-05-15",
+    "slip_days": 245,
+    "rating": RATING_OUT,
+}
+ACTION_OUT: dict[str, Any] = {
+    "action": "1.1",
+    "text": "A new, national entry-level induction for all who join health and social care.",
+    "occurred": "2022-06-08",
+}
+DECISION_OUT: dict[str, Any] = {
+    "occurred": "2022-06-08",
+    "decision": "accepted",
+    "decided_by": "Secretary of State for Health and Social Care",
+    "source": SOURCE_OUT,
+}
+NOTE_OUT: dict[str, Any] = {
+    "occurred": "2024-03-01",
+    "text": "Pilot running in three regions",
+    "commitment": "national-induction",
+    "source": SOURCE_OUT,
+}
+ASSESSMENT_OUT: dict[str, Any] = {
+    "occurred": "2024-06-01",
+    "scale": "IPA DCA",
+    "rating": "Amber/Red",
+    "rationale": "Launch slipped without a stated reason",
+    "assessor": "Review Implementation Office",
+    "commitment": "national-induction",
+    "source": SOURCE_OUT,
+}
+PAGE: dict[str, Any] = {"page": 1, "page_size": 50, "total": 1, "next_page": None}
+STEP_OUT: dict[str, Any] = {
+    "occurred": "2024-05-15",
+    "kind": "revised",
+    "due": LATER_OUT,
+    "slip_days": 245,
+    "reason": None,
+    "unexplained": True,
+    "source": SOURCE_OUT,
+}
+TIMELINE_OUT: dict[str, Any] = {
+    "recommendation": 1,
+    "commitment": "national-induction",
+    "deliverable": "National induction scheme, launched",
+    "baseline": DUE_OUT,
+    "steps": [STEP_OUT],
+}
+OUTCOME_ROW: dict[str, Any] = {
+    "recommendation": 1,
+    "title": "Targeted interventions on collaborative leadership",
+    "commitment": "national-induction",
+    "deliverable": "National induction scheme, launched",
+    "owner": "NHS England",
+    "promised": DUE_OUT,
+    "promised_in": SOURCE_OUT,
+    "outcome": "slipped",
+    "detail": "now due later in 2024, 245 days later; the move was never explained",
+    "days": 245,
+    "now_due": LATER_OUT,
+    "unexplained_slips": 1,
+}
+KEY_OUT: dict[str, Any] = {
+    "key_id": "5e42cb336220",
+    "name": "Jo Bloggs",
+    "role": "secretariat",
+    "owner": None,
+    "granted_at": "2024-06-01T09:00:00+00:00",
+    "granted_by": "admin:ops",
+    "revoked_at": None,
+    "revoked_by": None,
+    "revoke_reason": None,
+    "version": 1,
+}
 
 
 class FieldError(BaseModel):
+    model_config = _shows(
+        {
+            "field": "body.due",
+            "message": "cannot understand the due date 'soonish'",
+            "type": "invalid_due_date",
+        }
+    )
+
     field: str
     message: str
     type: str
@@ -496,6 +669,8 @@ class Problem(BaseModel):
 
 
 class SourceOut(BaseModel):
+    model_config = _shows(SOURCE_OUT)
+
     document: str
     date: IsoDay | None = None
     quote: str | None = None
@@ -504,6 +679,8 @@ class SourceOut(BaseModel):
 
 
 class DueOut(BaseModel):
+    model_config = _shows(DUE_OUT)
+
     text: str
     earliest: date
     latest: date
@@ -511,6 +688,8 @@ class DueOut(BaseModel):
 
 
 class RatingOut(BaseModel):
+    model_config = _shows(RATING_OUT)
+
     rating: str
     rule: str
     reason: str
@@ -519,6 +698,8 @@ class RatingOut(BaseModel):
 
 
 class EventOut(BaseModel):
+    model_config = _shows(EVENT_OUT)
+
     version: int
     type: str
     occurred: date = Field(description="Valid time: when it happened, as its source says.")
@@ -529,6 +710,10 @@ class EventOut(BaseModel):
 
 
 class CommandResult(BaseModel):
+    model_config = _shows(
+        {"review": "messenger-2022", "number": 1, "version": 7, "event": EVENT_OUT}
+    )
+
     review: str
     number: int
     version: int = Field(description="The recommendation's version now; also the ETag.")
@@ -536,11 +721,22 @@ class CommandResult(BaseModel):
 
 
 class BatchRecommendationOut(BaseModel):
+    model_config = _shows({"number": 1, "version": 12})
+
     number: int
     version: int
 
 
 class BatchResultOut(BaseModel):
+    model_config = _shows(
+        {
+            "review": "messenger-2022",
+            "recorded": 11,
+            "already_recorded": 1,
+            "recommendations": [{"number": 1, "version": 12}],
+        }
+    )
+
     review: str
     recorded: int
     already_recorded: int
@@ -548,6 +744,8 @@ class BatchResultOut(BaseModel):
 
 
 class RevisionOut(BaseModel):
+    model_config = _shows(REVISION_OUT)
+
     occurred: date
     due: DueOut | None
     deliverable: str | None
@@ -557,12 +755,16 @@ class RevisionOut(BaseModel):
 
 
 class ClosureOut(BaseModel):
+    model_config = _shows(CLOSURE_OUT)
+
     occurred: date
     detail: str
     source: SourceOut
 
 
 class CommitmentOut(BaseModel):
+    model_config = _shows(COMMITMENT_OUT)
+
     commitment: str
     deliverable: str
     action: str | None
@@ -580,12 +782,16 @@ class CommitmentOut(BaseModel):
 
 
 class ActionOut(BaseModel):
+    model_config = _shows(ACTION_OUT)
+
     action: str
     text: str
     occurred: date
 
 
 class DecisionOut(BaseModel):
+    model_config = _shows(DECISION_OUT)
+
     occurred: date
     decision: str
     decided_by: str | None
@@ -593,6 +799,8 @@ class DecisionOut(BaseModel):
 
 
 class NoteOut(BaseModel):
+    model_config = _shows(NOTE_OUT)
+
     occurred: date
     text: str
     commitment: str | None
@@ -600,6 +808,8 @@ class NoteOut(BaseModel):
 
 
 class AssessmentOut(BaseModel):
+    model_config = _shows(ASSESSMENT_OUT)
+
     occurred: date
     scale: str
     rating: str
@@ -610,6 +820,29 @@ class AssessmentOut(BaseModel):
 
 
 class RecommendationOut(BaseModel):
+    model_config = _shows(
+        {
+            "review": "messenger-2022",
+            "number": 1,
+            "title": "Targeted interventions on collaborative leadership",
+            "text": "A new, national entry-level induction for all who join health and care.",
+            "registered_on": "2022-06-08",
+            "source": SOURCE_OUT,
+            "accountable_owner": "NHS England",
+            "senior_owner": "Department of Health and Social Care",
+            "actions": [ACTION_OUT],
+            "decisions": [DECISION_OUT],
+            "commitments": [COMMITMENT_OUT],
+            "notes": [NOTE_OUT],
+            "assessments": [ASSESSMENT_OUT],
+            "last_update": "2024-06-01",
+            "rating": RATING_OUT,
+            "version": 12,
+            "as_at": "2024-06-01",
+            "known_at": None,
+        }
+    )
+
     review: str
     number: int
     title: str
@@ -631,6 +864,8 @@ class RecommendationOut(BaseModel):
 
 
 class Page(BaseModel):
+    model_config = _shows(PAGE)
+
     page: int
     page_size: int
     total: int
@@ -638,6 +873,18 @@ class Page(BaseModel):
 
 
 class StatusRow(BaseModel):
+    model_config = _shows(
+        {
+            "review": "messenger-2022",
+            "number": 1,
+            "title": "Targeted interventions on collaborative leadership",
+            "rating": RATING_OUT,
+            "commitments": {"national-induction": RATING_OUT},
+            "assessments": [ASSESSMENT_OUT],
+            "accountable_owner": "NHS England",
+        }
+    )
+
     review: str
     number: int
     title: str
@@ -648,6 +895,26 @@ class StatusRow(BaseModel):
 
 
 class StatusPage(Page):
+    model_config = _shows(
+        {
+            **PAGE,
+            "as_at": "2024-06-01",
+            "known_at": None,
+            "position": 412,
+            "recommendations": [
+                {
+                    "review": "messenger-2022",
+                    "number": 1,
+                    "title": "Targeted interventions on collaborative leadership",
+                    "rating": RATING_OUT,
+                    "commitments": {"national-induction": RATING_OUT},
+                    "assessments": [],
+                    "accountable_owner": "NHS England",
+                }
+            ],
+        }
+    )
+
     as_at: date
     known_at: datetime | None
     position: int | None = Field(
@@ -658,6 +925,10 @@ class StatusPage(Page):
 
 
 class HistoryPage(Page):
+    model_config = _shows(
+        {**PAGE, "review": "messenger-2022", "number": 1, "version": 12, "events": [EVENT_OUT]}
+    )
+
     review: str
     number: int
     version: int
@@ -665,6 +936,8 @@ class HistoryPage(Page):
 
 
 class TimelineStepOut(BaseModel):
+    model_config = _shows(STEP_OUT)
+
     occurred: date
     kind: str
     due: DueOut | None
@@ -675,6 +948,8 @@ class TimelineStepOut(BaseModel):
 
 
 class TimelineOut(BaseModel):
+    model_config = _shows(TIMELINE_OUT)
+
     recommendation: int
     commitment: str
     deliverable: str
@@ -683,6 +958,16 @@ class TimelineOut(BaseModel):
 
 
 class TimelinesOut(BaseModel):
+    model_config = _shows(
+        {
+            "review": "messenger-2022",
+            "number": 1,
+            "as_at": "2024-06-01",
+            "known_at": None,
+            "timelines": [TIMELINE_OUT],
+        }
+    )
+
     review: str
     number: int
     as_at: date
@@ -691,6 +976,8 @@ class TimelinesOut(BaseModel):
 
 
 class OutcomeRow(BaseModel):
+    model_config = _shows(OUTCOME_ROW)
+
     recommendation: int
     title: str
     commitment: str
@@ -706,6 +993,23 @@ class OutcomeRow(BaseModel):
 
 
 class ReportPage(Page):
+    model_config = _shows(
+        {
+            **PAGE,
+            "review": "messenger-2022",
+            "promised_as_at": "2023-11-30",
+            "delivered_as_at": "2024-10-01",
+            "known_at": None,
+            "position": 412,
+            "page_size": 1,
+            "total": 12,
+            "next_page": 2,
+            "summary": "12 commitments as promised at 2023-11-30, outcome as at 2024-10-01: "
+            "3 delivered on time, 9 slipped",
+            "rows": [OUTCOME_ROW],
+        }
+    )
+
     review: str | None
     promised_as_at: date
     delivered_as_at: date
@@ -719,6 +1023,8 @@ class ReportPage(Page):
 
 
 class KeyOut(BaseModel):
+    model_config = _shows(KEY_OUT)
+
     key_id: str
     name: str
     role: str
@@ -732,12 +1038,20 @@ class KeyOut(BaseModel):
 
 
 class KeyCreated(KeyOut):
+    model_config = _shows(
+        {**KEY_OUT, "key": "rio_5e42cb336220_Zm9yIGV4YW1wbGUgb25seTogbm90IGEga2V5"}
+    )
+
     key: str = Field(description="The key itself. It is shown this once and never stored.")
 
 
 class KeyPage(Page):
+    model_config = _shows({**PAGE, "keys": [KEY_OUT]})
+
     keys: list[KeyOut]
 
 
 class Health(BaseModel):
+    model_config = _shows({"status": "ok"})
+
     status: Literal["ok"]

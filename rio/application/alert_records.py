@@ -98,6 +98,15 @@ class AlertRecords:
             alert.record_failure(error=error, retry_after=retry_after, now=now)
         self._save_outcome(alerts)
 
+    def withdraw(self, alert: Alert, *, reason: str, as_at: date, by: str) -> bool:
+        """Record that a pending alert's matter resolved; False when another process sent,
+        claimed or withdrew it first (it is then theirs)."""
+        try:
+            alert.withdraw(reason=reason, as_at=as_at, by=by, now=clock.now())
+        except AlertNotSendable:
+            return False
+        return self.app.commit(alert)
+
     def _save_outcome(self, alerts: Sequence[Alert]) -> None:
         if not self.app.commit(*alerts):
             # Only a process that took over after the lease expired can get here; the

@@ -9,22 +9,21 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from rio.aggregates.alert import Alert, AlertStatus
+from rio.alerts.digest import Digest
+from rio.alerts.scheduler import cron_trigger
 from rio.alerts.service import RunReport
 from rio.cli.common import CLIError, JsonOption, console, emit_json, parse_date, principal, runtime
 from rio.domain import clock
 
 alerts_app = typer.Typer(
     no_args_is_help=True, help="Alerts to owners: run the policy and send, or list what was sent."
-)
-scheduler_app = typer.Typer(
-    invoke_without_command=True,
-    help="Run the alert scheduler in the foreground (one process per store holds it).",
 )
 
 
@@ -35,8 +34,22 @@ def run_command(
         typer.Option("--as-at", help="Judge the programme as at this date (default today)."),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the digests; record and send nothing.")
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print every digest a run would send, or hold for want of an address; "
+            "record and send nothing.",
+        ),
     ] = False,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            metavar="FILE",
+            help="With --dry-run: also write each digest's HTML (FILE, or FILE-owner.html "
+            "when there are several) to look at in a browser.",
+        ),
+    ] = None,
     retry_now: Annotated[
         bool,
         typer.Option("--retry-now", help="Retry failed sends without waiting out the back-off."),
@@ -45,6 +58,8 @@ def run_command(
 ) -> None:
     """Find the alerts due, record them, and send each owner one digest."""
     day = parse_date("--as-at", as_at, clock.today())
+    if html is not None and not dry_run:
+        raise CLIError("--html writes a dry run's digests: add --dry-run")
     service = runtime().alerts(principal())
     report = service.run(day, trigger="cli", dry_run=dry_run, retry_now=retry_now)
     if as_json:
@@ -53,21 +68,50 @@ def run_command(
         _print_previews(report)
     else:
         _print_report(report)
+    if html is not None:
+        for path in write_html(report, html):
+            typer.echo(f"wrote {path}", err=True)
     if report.failed:
         sys.exit(1)
+
+
+def write_html(report: RunReport, path: Path) -> list[Path]:
+    """Each previewed digest's HTML: `path` for one, `path`'s stem plus the owner for more."""
+    digests = [*report.previews, *report.held_previews]
+    if not digests:
+        raise CLIError(f"--html {path}: no digest would be sent, so there is nothing to write")
+    targets = (
+        [path]
+        if len(digests) == 1
+        else [
+            path.with_name(f"{path.stem}-{_slug(d.owner)}{path.suffix or '.html'}") for d in digests
+        ]
+    )
+    for digest, target in zip(digests, targets, strict=True):
+        try:
+            target.write_text(digest.html, encoding="utf-8")
+        except OSError as error:
+            raise CLIError(f"--html {target}: cannot write it ({error.strerror})") from None
+    return targets
+
+
+def _slug(owner: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in owner.lower()).split())
 
 
 @alerts_app.command("list")
 def list_command(
     owner: Annotated[str | None, typer.Option("--owner", help="Only this owner's alerts.")] = None,
     status: Annotated[
-        str | None, typer.Option("--status", help="pending, sending or sent.")
+        str | None, typer.Option("--status", help="pending, sending, sent or withdrawn.")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Every alert raised: to whom, about what, and whether it was sent."""
     if status is not None and status not in {s.value for s in AlertStatus}:
-        raise CLIError(f"--status {status!r} is not one of: pending, sending, sent")
+        raise CLIError(
+            f"--status {status!r} is not one of: {', '.join(s.value for s in AlertStatus)}"
+        )
     service = runtime().alerts(principal())
     alerts = service.alerts(owner=owner, status=status)
     rows = [_alert_json(a, service.status_of(a)) for a in alerts]
@@ -78,7 +122,11 @@ def list_command(
     for column in ("As at", "Owner", "Kind", "Rec", "Commitment", "Due", "Status", "Tries", "Note"):
         table.add_column(column)
     for row in rows:
-        note = row["message_id"] if row["status"] == "sent" else (row["last_error"] or "")
+        note = (
+            row["message_id"]
+            if row["status"] == "sent"
+            else row["withdrawn_reason"] or row["last_error"] or ""
+        )
         due = row["due"].text if row["due"] else "no date"
         table.add_row(
             row["as_at"].isoformat(),
@@ -94,14 +142,13 @@ def list_command(
     console().print(table)
 
 
-@scheduler_app.callback()
 def scheduler_command(
     poll: Annotated[
         float,
         typer.Option("--poll", help="Seconds between checks of the lock (standby and holding)."),
     ] = 30.0,
 ) -> None:
-    """Run the alert scheduler until interrupted; wait on standby while another process has it."""
+    """Run the alert scheduler in the foreground until interrupted (Ctrl-C)."""
     stop = threading.Event()
 
     def _stop(signum: int, _frame: Any) -> None:
@@ -110,6 +157,8 @@ def scheduler_command(
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     root = runtime()
+    settings = root.settings
+    cron_trigger(settings.alert_cron, settings.alert_timezone)  # a bad schedule: refused now
     root.configure_logging("service")
     typer.echo("alert scheduler: running until interrupted (Ctrl-C)", err=True)
     root.serve_scheduler(stop, poll_seconds=poll)
@@ -141,6 +190,11 @@ def _print_report(report: RunReport) -> None:
             )
     for owner, count in report.held.items():
         echo(f"  held: {owner} has no address ({count} alerts pending): add it to RIO_OWNERS_FILE")
+    for gone in report.withdrawn:
+        echo(
+            f"  withdrawn, not sent: {gone.alert.owner}, recommendation {gone.alert.number}, "
+            f"{gone.alert.commitment} ({gone.alert.kind}): {gone.reason}"
+        )
     if report.waiting:
         echo(f"  {report.waiting} alerts wait to be retried after a failed send (--retry-now)")
     if report.elsewhere:
@@ -157,24 +211,42 @@ def _print_report(report: RunReport) -> None:
 def _print_previews(report: RunReport) -> None:
     echo = typer.echo
     echo(f"DRY RUN: alerts as at {report.as_at}; nothing recorded, nothing sent.")
-    if not report.previews and not report.held:
+    found = len(report.previews) + len(report.held_previews) + len(report.unaddressed)
+    if not found and not report.withdrawn:
         echo("Nothing would be sent.")
     for digest in report.previews:
-        echo("=" * 78)
-        echo(f"To: {', '.join(digest.recipients)}")
-        echo(f"Subject: {digest.subject}")
-        echo(f"Message-ID: {digest.message_id}")
-        echo("")
-        echo(digest.text.rstrip())
-    if report.previews:
+        _print_digest(f"To: {', '.join(digest.recipients)}", digest)
+    for digest in report.held_previews:
+        count = len(digest.alert_ids)
+        _print_digest(
+            f"To: (no address for {digest.owner}: these {count} alerts would wait; "
+            "add the owner to RIO_OWNERS_FILE or RIO_OWNER_EMAILS)",
+            digest,
+        )
+    if report.previews or report.held_previews:
         echo("=" * 78)
     for owner, count in report.held.items():
         echo(f"held: {owner} has no address ({count} alerts would wait): add it to RIO_OWNERS_FILE")
+    for gone in report.withdrawn:
+        echo(
+            f"would withdraw, not send: {gone.alert.owner}, recommendation {gone.alert.number}, "
+            f"{gone.alert.commitment} ({gone.alert.kind}): {gone.reason}"
+        )
     for item in report.unaddressed:
         echo(
             f"not alerted: recommendation {item.number}, {item.commitment} ({item.kind.value}): "
             f"{item.reason}"
         )
+
+
+def _print_digest(to: str, digest: Digest) -> None:
+    echo = typer.echo
+    echo("=" * 78)
+    echo(to)
+    echo(f"Subject: {digest.subject}")
+    echo(f"Message-ID: {digest.message_id}")
+    echo("")
+    echo(digest.text.rstrip())
 
 
 def _report_json(report: RunReport) -> dict[str, Any]:
@@ -209,6 +281,19 @@ def _report_json(report: RunReport) -> dict[str, Any]:
             for p in report.previews
         ],
         "held": report.held,
+        "held_previews": [
+            {
+                "owner": p.owner,
+                "alerts": [str(i) for i in p.alert_ids],
+                "subject": p.subject,
+                "text": p.text,
+            }
+            for p in report.held_previews
+        ],
+        "withdrawn": [
+            {"alert": str(w.alert.id), "owner": w.alert.owner, "reason": w.reason}
+            for w in report.withdrawn
+        ],
         "waiting": report.waiting,
         "unaddressed": [
             {
@@ -246,4 +331,6 @@ def _alert_json(alert: Alert, status: AlertStatus) -> dict[str, Any]:
         "sent_at": alert.sent_at,
         "last_error": alert.last_error,
         "retry_after": alert.retry_after,
+        "withdrawn_at": alert.withdrawn_at,
+        "withdrawn_reason": alert.withdrawn_reason,
     }

@@ -15,7 +15,7 @@ import sqlalchemy.exc
 import typer
 from eventsourcing.persistence import PersistenceError
 
-from rio.cli.alerts import alerts_app, scheduler_app
+from rio.cli.alerts import alerts_app, scheduler_command
 from rio.cli.audit import audit_app
 from rio.cli.common import open_runtime
 from rio.cli.keys import keys_app
@@ -25,19 +25,28 @@ from rio.cli.scenario import scenario_app
 from rio.cli.serve import serve
 from rio.domain.errors import DomainError
 from rio.errors import ConfigurationError
+from rio.settings import get_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+HELP = (
+    "RIO, the Review Implementation Office's record: load scenarios, ask for status, "
+    "reports, timelines and history, send alerts, serve the API and the board.\n\n"
+    "Tables for people; --json for programs (its shapes are in the README). A refusal or a "
+    "fault of configuration is one line on stderr and exit status 2. Shell completion: "
+    "rio --install-completion."
+)
+
+app = typer.Typer(no_args_is_help=True, add_completion=True, help=HELP)
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(report_app, name="report")
 app.add_typer(projections_app, name="projections")
 app.add_typer(audit_app, name="audit")
 app.add_typer(alerts_app, name="alerts")
-app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(keys_app, name="keys")
 app.command("status")(status_command)
 app.command("timeline")(timeline_command)
 app.command("history")(history_command)
 app.command("serve")(serve)
+app.command("scheduler")(scheduler_command)
 
 
 def _show_version(asked: bool) -> None:
@@ -68,7 +77,10 @@ def main() -> None:
         _fail(str(error))
     except (PersistenceError, sqlalchemy.exc.OperationalError) as error:
         # The store could not be reached or used: the environment's fault, not the input's.
-        _fail(f"the store (RIO_DATABASE_URL) cannot be used: {_first_line(error)}")
+        _fail(
+            f"the store (RIO_DATABASE_URL) cannot be used: {_first_line(error)}: "
+            f"{store_hint(get_settings().database_url)}"
+        )
     except typer.Abort:
         sys.exit(1)
     except typer.TyperException as error:
@@ -78,6 +90,24 @@ def main() -> None:
             raise
         show()
         sys.exit(int(getattr(error, "exit_code", 2)))
+
+
+def store_hint(url: str) -> str:
+    """What to check when the store at `url` cannot be opened (never showing a password)."""
+    try:
+        parsed = sqlalchemy.engine.make_url(url)
+    except sqlalchemy.exc.ArgumentError:
+        return "check RIO_DATABASE_URL"
+    if parsed.get_backend_name() == "sqlite":
+        return (
+            f"check the path {parsed.database!r}: its directory must exist and be writable "
+            "(e.g. RIO_DATABASE_URL=sqlite:///./rio.db)"
+        )
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    return (
+        f"check that PostgreSQL is running and accepts connections at {where}, and the user, "
+        f"password and database ({parsed.database!r}) in RIO_DATABASE_URL"
+    )
 
 
 def _fail(message: str) -> None:

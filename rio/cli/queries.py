@@ -6,10 +6,14 @@ alerts use, so a terminal and a web page never disagree about a rating.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any
 
 import typer
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from rio.audit.stamp import stamp
 from rio.cli.common import (
@@ -25,17 +29,42 @@ from rio.cli.common import (
 )
 from rio.domain import clock
 from rio.domain.errors import DatesOutOfOrder
-from rio.reports.answers import promised_vs_delivered, status, timelines
+from rio.reports.answers import (
+    RecommendationStatus,
+    promised_vs_delivered,
+    status,
+    timelines,
+)
 from rio.reports.history import event_row
 
 report_app = typer.Typer(no_args_is_help=True, help="Reports.")
 
-AsAtOption = Annotated[str | None, typer.Option("--as-at", help="Valid date (default today).")]
+AsAtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-at",
+        metavar="YYYY-MM-DD",
+        help="Judge the programme as it stood on this date (default today).",
+    ),
+]
 KnownAtOption = Annotated[
-    str | None, typer.Option("--known-at", help="What RIO had recorded by then.")
+    str | None,
+    typer.Option(
+        "--known-at",
+        metavar="WHEN",
+        help="Answer from only what RIO had recorded by then (YYYY-MM-DD, or a timestamp "
+        "such as 2024-06-01T09:00Z); default everything recorded so far.",
+    ),
 ]
 RecArgument = Annotated[str, typer.Argument(help="Recommendation number, or REVIEW:NUMBER.")]
-ReviewOption = Annotated[str | None, typer.Option("--review")]
+ReviewOption = Annotated[
+    str | None,
+    typer.Option(
+        "--review",
+        help="The review the recommendation belongs to (needed when the store "
+        "holds more than one).",
+    ),
+]
 
 
 def status_command(
@@ -69,15 +98,73 @@ def status_command(
             }
         )
         return
-    table = Table(title=f"Status as at {day}" + (f", as known at {known_at}" if known_at else ""))
-    for column in ("Rec", "Title", "RAG", "Why", "Assessed"):
-        table.add_column(column)
+    out = console()
+    title = f"Status as at {day}" + (f", as known at {known_at}" if known_at else "")
+    out.print(status_table(rows, title))
+
+
+def status_table(rows: Sequence[RecommendationStatus], title: str) -> Table:
+    """One line of facts per recommendation; the full reasons are in `--json` and on the
+    board. "Assessed" appears only when some recommendation has an assessment."""
+    assessed = any(r.state.assessments for r in rows)
+    table = Table(title=title)
+    table.add_column("Rec", justify="right")
+    table.add_column("Title", ratio=3)
+    table.add_column("RAG", no_wrap=True)
+    table.add_column("Why", ratio=3)
+    table.add_column("Owner", ratio=1)
+    if assessed:
+        table.add_column("Assessed", ratio=1)
     for r in rows:
-        assessed = "; ".join(f"{a.rating} ({a.scale}, {a.occurred})" for a in r.state.assessments)
-        table.add_row(
-            str(r.state.number), r.state.title, r.rating.rating, r.rating.reason, assessed
-        )
-    console().print(table)
+        cells: list[str | Text] = [
+            str(r.state.number),
+            r.state.title,
+            Text(r.rating.rating, style=RAG_STYLES.get(r.rating.rating, "")),
+            short_why(r),
+            owner_of(r),
+        ]
+        if assessed:
+            cells.append("; ".join(f"{a.rating} ({a.occurred})" for a in r.state.assessments))
+        table.add_row(*cells)
+    return table
+
+
+# Colour only repeats the word beside it (rich drops it off a terminal, or with NO_COLOR).
+RAG_STYLES = {"Red": "bold red", "Amber": "bold yellow", "Green": "bold green"}
+
+
+def short_why(row: RecommendationStatus) -> str:
+    """The rule that decided the rating and the commitment it was decided on, in a line."""
+    # The board's words for the rules, so a terminal and a page say the same (imported here:
+    # the web layer loads FastAPI, which no other query command needs).
+    from rio.web.pages import RULES
+
+    rule = row.rating.rule
+    label = RULES.get(rule, rule.replace("_", " "))
+    name = row.rating.facts.get("commitment")
+    commitment = next((c for c in row.state.commitments if c.commitment == name), None)
+    if commitment is None:
+        return label
+    detail = ""
+    if rule in {"overdue", "on_track"} and commitment.due is not None:
+        detail = f" (due {commitment.due.text})"
+    elif rule == "slipped" and commitment.baseline and commitment.due:
+        detail = f" ({commitment.baseline.text} → {commitment.due.text})"
+    elif rule == "stale":
+        detail = f" (last update {commitment.last_update or commitment.made_on})"
+    return f"{label}: {_shorten(commitment.deliverable)}{detail}"
+
+
+def owner_of(row: RecommendationStatus) -> str:
+    """The accountable owner, else the owners of its commitments."""
+    if row.state.accountable_owner:
+        return row.state.accountable_owner
+    owners = dict.fromkeys(c.owner for c in row.state.commitments if c.owner)
+    return ", ".join(owners) or "none recorded"
+
+
+def _shorten(text: str, width: int = 48) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 @report_app.command("promised-vs-delivered")
@@ -89,13 +176,19 @@ def promised_vs_delivered_command(
         str | None,
         typer.Option("--delivered-as-at", help="Judge outcomes as at this date (default today)."),
     ] = None,
-    known_at: Annotated[str | None, typer.Option("--known-at")] = None,
+    known_at: KnownAtOption = None,
     as_json: JsonOption = False,
     use_replay: ReplayOption = False,
 ) -> None:
     """What was promised on one date against what had happened by another."""
     promised = parse_date("--promised-as-at", promised_as_at)
     delivered = parse_date("--delivered-as-at", delivered_as_at, clock.today())
+    if delivered_as_at is None and delivered < promised:
+        raise CLIError(
+            f"--promised-as-at {promised} is after today ({delivered}), when outcomes are "
+            "judged unless --delivered-as-at says otherwise: give an earlier "
+            "--promised-as-at, or a --delivered-as-at on or after it"
+        )
     reader = runtime().reader(use_replay)
     moment = parse_known_at(known_at)
     try:
@@ -130,13 +223,16 @@ def promised_vs_delivered_command(
 def timeline_command(
     rec: RecArgument,
     review: ReviewOption = None,
-    known_at: Annotated[str | None, typer.Option("--known-at")] = None,
+    as_at: AsAtOption = None,
+    known_at: KnownAtOption = None,
     as_json: JsonOption = False,
     use_replay: ReplayOption = False,
 ) -> None:
     """How each promised date of a recommendation drifted, revision by revision."""
+    day = parse_date("--as-at", as_at, clock.today())
+    moment = parse_known_at(known_at)
     recommendation = find_recommendation(rec, review)
-    programme = runtime().reader(use_replay).programme(clock.today(), parse_known_at(known_at))
+    programme = runtime().reader(use_replay).programme(day, moment)
     state = programme.recommendation(recommendation.review, recommendation.number)
     lines = timelines(state)
     if as_json:
@@ -158,27 +254,79 @@ def timeline_command(
 def history_command(
     rec: RecArgument,
     review: ReviewOption = None,
+    known_at: KnownAtOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Every recorded event of a recommendation: both times, who recorded it, what it says."""
+    moment = parse_known_at(known_at)
     recommendation = find_recommendation(rec, review)
-    rows = [event_row(e) for e in recommendation.history]
+    events = [e for e in recommendation.history if moment is None or e.timestamp <= moment]
+    rows = [event_row(e) for e in events]
     if as_json:
         emit_json(rows)
         return
-    table = Table(
-        title=f"History of recommendation {recommendation.number} ({recommendation.review})"
-    )
-    for column in ("#", "Occurred", "Recorded", "By", "Event", "Says"):
-        table.add_column(column)
-    for row in rows:
-        says = "; ".join(f"{k}={v}" for k, v in row["data"].items())
+    if not rows:
+        typer.echo(
+            f"Nothing about recommendation {recommendation.number} ({recommendation.review}) "
+            f"had been recorded by {known_at}."
+        )
+        return
+    title = f"History of recommendation {recommendation.number} ({recommendation.review})"
+    title += f", as known at {known_at}" if known_at else ""
+    out = console()
+    if out.width < NARROW:
+        out.print(title, style="bold")
+        for event, row in zip(events, rows, strict=True):
+            out.print(
+                f"\n{row['version']}. {row['type']}: occurred {row['occurred']}, recorded "
+                f"{recorded_at(event.timestamp)} by {row['recorded_by']}"
+            )
+            out.print(Padding(says(row["data"]), (0, 0, 0, 4), expand=False))
+        return
+    table = Table(title=title)
+    table.add_column("#", justify="right")
+    table.add_column("Occurred", no_wrap=True)
+    table.add_column("Recorded", no_wrap=True)
+    table.add_column("By")
+    table.add_column("Event")
+    table.add_column("Says", ratio=1)
+    for event, row in zip(events, rows, strict=True):
         table.add_row(
             str(row["version"]),
             row["occurred"],
-            row["recorded"][:19],
+            recorded_at(event.timestamp),
             row["recorded_by"],
             row["type"],
-            says,
+            says(row["data"]),
         )
-    console().print(table)
+    out.print(table)
+
+
+NARROW = 100  # columns: below this a history is a list, since a table would squeeze "Says"
+
+
+def recorded_at(moment: datetime) -> str:
+    """A recording time in London, with its zone: '2024-06-01 09:30 BST'."""
+    local = moment.astimezone(clock.LONDON)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def says(data: dict[str, Any]) -> str:
+    """What an event says, as `field: value` lines; empty fields left out."""
+    return "\n".join(
+        f"{key.replace('_', ' ')}: {_value(value)}"
+        for key, value in data.items()
+        if value not in (None, "", [], {})
+    )
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, dict):
+        if "text" in value and "latest" in value:  # a due window
+            return f"{value['text']} (by {value['latest']})"
+        if "document" in value:  # a source
+            return str(value["document"])
+        return ", ".join(f"{k}: {_value(v)}" for k, v in value.items() if v not in (None, ""))
+    if isinstance(value, list):
+        return ", ".join(_value(v) for v in value)
+    return str(value)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -175,6 +175,42 @@ def alerts_due(
                 alerts.append(_alert(rec, commitment, finding, owner, programme.as_at))
     alerts.sort(key=lambda a: (a.owner, a.kind.rank, a.review, a.number, a.commitment))
     return Findings(tuple(alerts), tuple(unaddressed))
+
+
+def resolution(
+    programme: Programme,
+    *,
+    review: str,
+    number: int,
+    commitment: str,
+    kind: AlertKind | str,
+    due: DueWindow | None,
+    as_at: date,
+    days: int | None,
+) -> str | None:
+    """Why an alert raised as at `as_at` is no longer news as at `programme.as_at`, or None
+    while it still stands. Asked of a pending alert before it is sent (it may have waited
+    out a mail outage): a resolved matter is withdrawn, never sent."""
+    try:
+        rec = programme.recommendation(review, number)
+        c = rec.commitment(commitment)
+    except KeyError:
+        return f"recommendation {number}, {commitment}, is no longer on record"
+    when = _day(programme.as_at)
+    if c.delivered is not None:
+        return f"“{c.deliverable}” was delivered on {_day(c.delivered.occurred)}"
+    if c.withdrawn is not None:
+        return f"“{c.deliverable}” was withdrawn on {_day(c.withdrawn.occurred)}"
+    kind = AlertKind(kind)
+    if kind is not AlertKind.STALE and c.due != due:
+        now_due = f"due {c.due.text}" if c.due is not None else "undated"
+        return f"“{c.deliverable}” was re-planned since (as at {when} it is {now_due})"
+    if kind is AlertKind.STALE and days is not None:
+        quiet_since = as_at - timedelta(days=days)
+        last = c.last_update or c.made_on
+        if last > quiet_since:
+            return f"“{c.deliverable}” was updated on {_day(last)}"
+    return None
 
 
 @dataclass(frozen=True)

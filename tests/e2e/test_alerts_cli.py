@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,6 +99,50 @@ def test_a_dry_run_prints_the_digests_and_records_nothing(
         assert AlertRecords(app).alerts() == [] and AlertRecords(app).runs() == []
     finally:
         app.close()
+
+
+def test_a_dry_run_without_addresses_shows_every_alert_and_writes_the_html(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    loaded(sqlite_url)
+    empty = tmp_path / "nobody.yaml"
+    empty.write_text("{}\n", encoding="utf-8")
+    env = environment(sqlite_url, None, empty)
+    target = tmp_path / "digest.html"
+
+    done = rio_command(env, "alerts", "run", "--dry-run", "--as-at", AS_AT, "--html", str(target))
+
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    # Every alert a run would raise, though nobody has an address to send it to:
+    for owner in (NHSE, DHSC):
+        assert f"To: (no address for {owner}" in out
+    assert "Overdue: messenger-2022, recommendation 1" in out
+    assert "Escalated to you as senior owner: messenger-2022, recommendation 3" in out
+    assert "No update for a long time: messenger-2022, recommendations 1, 2, 3, 4, 5" in out
+    assert "In short: 5 matters, 4 overdue, 1 due soon." in out
+    written = sorted(tmp_path.glob("digest-*.html"))
+    assert [p.name for p in written] == [
+        "digest-department-of-health-and-social-care.html",
+        "digest-nhs-england.html",
+    ]
+    html = written[1].read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert 'href="https://rio.example.gov.uk/board/messenger-2022/1"' in html
+    app = RIO(sqlite_url)
+    try:
+        assert AlertRecords(app).alerts() == []  # still nothing recorded
+    finally:
+        app.close()
+
+
+def test_html_without_a_dry_run_is_refused(sqlite_url: str, tmp_path: Path) -> None:
+    env = environment(sqlite_url, None, owners_file(tmp_path))
+
+    done = rio_command(env, "alerts", "run", "--html", str(tmp_path / "d.html"))
+
+    assert done.returncode == 2
+    assert done.stderr.strip() == "rio: error: --html writes a dry run's digests: add --dry-run"
 
 
 def test_run_sends_then_list_shows_what_was_sent_to_whom(
@@ -226,9 +269,15 @@ def test_the_scheduler_command_stops_cleanly_on_sigterm(sqlite_url: str, tmp_pat
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(2.0)
+    assert process.stderr is not None
+    said = []
+    for line in process.stderr:  # it logs so once it holds the lock and runs
+        said.append(line)
+        if '"scheduler_started"' in line:
+            break
     process.send_signal(signal.SIGTERM)
-    _, log = process.communicate(timeout=30)
+    _, rest = process.communicate(timeout=30)
+    log = "".join(said) + rest
 
     assert process.returncode == 0, log
     assert '"scheduler_started"' in log and '"scheduler_stopped"' in log

@@ -71,7 +71,7 @@ def test_messenger_as_at_1_may_2024_sends_nhs_england_the_overdue_april_2024_ind
     assert "April 2024 (by 30 April 2024)" in text
     assert "Health and Social Care Leadership in England Review: written" in text
     assert "will be launched in April 2024." in text
-    assert "https://rio.example.gov.uk/reviews/messenger-2022/recommendations/1" in text
+    assert "https://rio.example.gov.uk/board/messenger-2022/1" in text
     assert "1 day overdue" in text
     assert "National induction scheme" in mail.html()
     assert "<a href=" in mail.html()

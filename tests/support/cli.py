@@ -38,7 +38,7 @@ def refused(url: str, *args: str, cwd: Path = REPO) -> str:
     """Run a command that must be refused; return its one line of stderr."""
     done = run(url, *args, cwd=cwd)
     assert done.returncode == 2, (done.returncode, done.stderr)
-    assert "Traceback" not in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("rio: error: "), done.stderr

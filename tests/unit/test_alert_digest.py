@@ -78,7 +78,7 @@ def test_a_digest_gives_each_item_why_due_source_and_link_in_text_and_html() -> 
     assert "Due: April 2024 (by 30 April 2024)" in text
     assert "Source: Written parliamentary answer <HL1234>, 20 November 2023" in text
     assert "“A new national induction scheme will be launched in April 2024.”" in text
-    assert "Record: https://rio.example/reviews/messenger-2022/recommendations/1" in text
+    assert "Record: https://rio.example/board/messenger-2022/1" in text
     assert all(len(line) <= 78 for line in digest.text.splitlines() if " " in line.strip())
     assert "&lt;HL1234&gt;" in digest.html and "<HL1234>" not in digest.html
     assert "is 1 day overdue" in digest.html and "&amp;" in digest.html
@@ -98,9 +98,7 @@ def test_the_email_has_both_parts_and_marks_itself_automatic() -> None:
 
 
 def test_record_links_quote_the_review() -> None:
-    assert (
-        record_link("https://rio/", "a b/c", 3) == "https://rio/reviews/a%20b%2Fc/recommendations/3"
-    )
+    assert record_link("https://rio/", "a b/c", 3) == "https://rio/board/a%20b%2Fc/3"
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,19 @@ router = APIRouter(
 
 
 class DigestOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "scheme": "rio-sha256-lp/1",
+                    "position": 91,
+                    "head_hash": "4910b98d7baa2ba453e8905b85e08914f0b64649c027c7509fea24481dd916e1",
+                    "count": 91,
+                    "time": "2024-06-01T09:30:00+00:00",
+                }
+            ]
+        }
+    )
     scheme: str
     position: int = Field(description="Notification id of the newest chained event.")
     head_hash: str
@@ -55,12 +68,38 @@ class VerifyIn(BaseModel):
 
 
 class FailureOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "changed",
+                    "notification_id": 42,
+                    "detail": "the stored event no longer gives the hash the chain recorded for it",
+                }
+            ]
+        }
+    )
     kind: str
     notification_id: int
     detail: str
 
 
 class VerificationOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ok": True,
+                    "position": 91,
+                    "events": 91,
+                    "chained": 91,
+                    "head_hash": "4910b98d7baa2ba453e8905b85e08914f0b64649c027c7509fea24481dd916e1",
+                    "digests": 1,
+                    "failure": None,
+                }
+            ]
+        }
+    )
     ok: bool
     position: int
     events: int
