@@ -9,8 +9,9 @@ RIO's code); `tests/store/test_audit_chain.py` proves the two agree.
 
 where LP(x) is x's length as 8 bytes big-endian followed by x, and the first event's
 prev_hash is GENESIS. The bytes after prev_hash are the event's `encoding`, which is also
-its leaf in the Merkle tree beside the chain (rio.persistence.merkle). Both of an event's times (the recorded timestamp and `occurred`) live
-inside its state, so they are covered by the hash.
+its leaf in the Merkle tree beside the chain (rio.persistence.merkle). Both of an event's
+times (the recorded timestamp and `occurred`) live inside its state, so they are covered
+by the hash.
 
 The fields are the values *as stored*, each in its canonical form: the originator id as a
 lower-case hyphenated UUID (SQLite stores it as 32 lower-case hex digits, PostgreSQL as a
