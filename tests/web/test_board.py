@@ -37,7 +37,10 @@ def test_the_board_shows_each_recommendations_rating_owner_next_promise_and_slip
     assert "245 days 1 unexplained" in later  # slip against the first promise, never explained
 
     earlier = board.get(BOARD, as_at="2023-11-30").text
-    assert "Amber" in row(earlier, 1)
+    # Green, not Amber: the undated delivery plan is the review's (row 0), judged once there
+    # (issue 14), and no longer sets an Amber floor under recommendation 1.
+    assert "Green on track" in row(earlier, 1)
+    assert "Amber no recent update" in row(earlier, 0)  # the plan, unheard of since 2022
     assert "April 2024 by 30 April 2024 in 152 days" in row(earlier, 1)
     assert "Inspect &lt;leadership&gt; &amp; culture" in earlier  # escaped, never markup
 
