@@ -192,13 +192,16 @@ def _check_one(fact: Event, lives: dict[str, _Life], actions: set[str], seen: se
             _supersede(fact, lives)
         lives[fact.commitment] = _Life(fact.occurred, fact.due, fact.deliverable)
         return
-    if isinstance(fact, R.StatusReported) and fact.action is not None:
-        if fact.action not in actions:
-            known = ", ".join(sorted(actions)) or "none"
-            raise InvalidCommand(
-                f"the status reported on {fact.occurred} is about action {fact.action!r}, which "
-                f"this recommendation does not have (actions: {known})"
-            )
+    if (
+        isinstance(fact, R.StatusReported)
+        and fact.action is not None
+        and fact.action not in actions
+    ):
+        known = ", ".join(sorted(actions)) or "none"
+        raise InvalidCommand(
+            f"the status reported on {fact.occurred} is about action {fact.action!r}, which "
+            f"this recommendation does not have (actions: {known})"
+        )
     commitment = getattr(fact, "commitment", None)
     if commitment is None:
         return

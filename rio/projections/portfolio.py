@@ -37,9 +37,7 @@ def rule_expression(
     """The rule table (`rio.domain.rag.RULES`) compiled to a SQL CASE over the commitment
     read model: the name of the rule that fires for each row (`from_review`: each judged
     for a recommendation it serves, as a promise of the review as a whole)."""
-    return rule_case(
-        policy, as_at, commitment_facts_columns(), {FROM_REVIEW.name: from_review}
-    )
+    return rule_case(policy, as_at, commitment_facts_columns(), {FROM_REVIEW.name: from_review})
 
 
 def commitment_facts_columns() -> Columns:
