@@ -16,7 +16,7 @@ def in_words(days: int) -> str:
         raise ValueError(f"a duration is not negative: {days}")
     if days <= DAYS_IN_WORDS_UP_TO:
         return _plural(days, "day")
-    months = int(days / _MONTH)
+    months = int((days + 1) / _MONTH)  # whole months, a year of days being 12 of them
     if months < 24:
         return _plural(months, "month")
     years, rest = divmod(months, 12)
