@@ -380,3 +380,19 @@ def test_owner_keys_read_the_same_recommendations_through_the_api_and_the_board(
         seen[name] = (api, page)
     assert seen["spelt"] == seen["canonical"]
     assert seen["canonical"][0] == ([8] if canonical == CQC else [1, 2, 3, 4, 5, 6, 7])
+
+
+def test_the_board_shows_the_review_as_a_whole_once_and_what_owners_reported(
+    board: Board,
+) -> None:
+    board.sign_in("auditor")
+    page = board.get(BOARD, as_at="2024-10-02").text
+
+    review_row = row(page, 0)
+    assert review_row.startswith("All ") and "(the review as a whole)" in review_row
+    assert "reported not delivered (delivery-plan) as of 2024-10-01" in review_row
+    assert "reported in progress (2.1, 2.2, 2.3) as of 2024-10-01" in row(page, 2)
+    assert "reported" not in row(board.get(BOARD, as_at="2024-09-30").text, 2)
+    detail = board.get(f"{BOARD}/0", as_at="2024-10-02")
+    assert detail.status_code == 200
+    assert "Delivery plan with clear timelines" in text(detail.text)

@@ -26,7 +26,8 @@ def recommendation_page(
     viewer: CurrentViewer,
     services: ServicesDep,
 ) -> Response:
-    if not number.isdigit() or not 1 <= int(number) <= 100_000:
+    # 0 is the review's own stream (REVIEW_WIDE): its promises about the review as a whole.
+    if not number.isdigit() or not 0 <= int(number) <= 100_000:
         raise NotFound(f"there is no page at {request.url.path}")
     n = int(number)
     when = asked_when(request, services, viewer)
