@@ -165,6 +165,8 @@ def _outcome(
 
     def row(outcome: Outcome, detail: str, days: int | None = None) -> PromiseOutcome:
         notes = []
+        if promise.inferred:
+            notes.append("an inferred promise, reconstructed from loose wording")
         if scope is not None:
             notes.append(f"scope changed: now {scope!r}")
         if reported is not None and outcome not in _REPORTED.values():
