@@ -23,7 +23,7 @@ import jinja2
 
 from rio.domain.alert_policy import AlertKind, day_in_words
 from rio.domain.due_window import DueWindow
-from rio.domain.values import Source
+from rio.domain.values import REVIEW_WIDE, Source
 
 WIDTH = 78
 
@@ -151,7 +151,9 @@ def _item(alert: AlertLike, base_url: str) -> dict[str, str | None]:
     source = alert.source
     return {
         "label": _kind(alert).label,
-        "recommendation": f"{alert.review}, recommendation {alert.number}: {alert.title}",
+        "recommendation": f"{alert.review}: {alert.title}"
+        if alert.number == REVIEW_WIDE  # the review's own stream: a promise of the whole review
+        else f"{alert.review}, recommendation {alert.number}: {alert.title}",
         "deliverable": alert.deliverable,
         "why": alert.why,
         "due": _window(alert.due),
