@@ -324,9 +324,10 @@ def test_the_induction_promise_shows_its_change_of_scope_and_its_partnership(
     assert row.deliverable.endswith("launched")  # as promised in November 2023
     assert row.now_deliverable == "Induction framework for all new staff, published"
     assert row.scope_changed and "scope changed: now 'Induction framework" in row.detail
-    assert row.owner == row.owner_when_promised
-    assert row.owner is not None and "Skills for Care" in row.owner
+    assert row.owner == row.owner_when_promised == "NHS England"
     rec = programme(loaded, TRACKER_DATE).recommendation(REVIEW, 1)
+    (partnership,) = [n for n in rec.notes if n.commitment == "national-induction"]
+    assert partnership.occurred == date(2023, 11, 20) and "Skills for Care" in partnership.text
     (line,) = [t for t in timelines(rec) if t.commitment == "national-induction"]
     revised = [step for step in line.steps if step.kind == "revised"]
     assert [step.deliverable for step in revised] == [row.now_deliverable]
