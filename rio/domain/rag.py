@@ -420,8 +420,11 @@ def rate_recommendation(
     review_note = _review_note(wide)
     if result.worst is not None:
         name, worst = named[result.worst]
-        where = " (a promise of the review as a whole)" if result.worst >= len(ratings) else ""
-        reason = f"worst open commitment {name!r}{where}: {worst.reason}{review_note}"
+        own = result.worst < len(ratings)
+        where = "" if own else " (a promise of the review as a whole)"
+        reported = rec.reported(judged[result.worst][0]) if own else None
+        said = f"; {reported.words(quoted=False)}" if reported is not None else ""
+        reason = f"worst open commitment {name!r}{where}: {worst.reason}{said}{review_note}"
         return Rating(
             worst.rating, worst.rule, reason, {**worst.facts, **facts}, policy.version
         ), ratings

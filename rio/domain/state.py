@@ -13,7 +13,7 @@ from uuid import UUID
 
 from rio.domain import slip
 from rio.domain.due_window import DueWindow
-from rio.domain.values import REVIEW_WIDE, Source
+from rio.domain.values import REVIEW_WIDE, ReportedStatus, Source
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,14 @@ class StatusReport:
     commitment: str | None
     action: str | None
     source: Source
+
+    def words(self, quoted: bool = True) -> str:
+        """'reported not delivered as of 2024-10-01 (Tracker (2024-10-01)): "…"'."""
+        quote = f': "{self.source.quote}"' if quoted and self.source.quote else ""
+        return (
+            f"reported {ReportedStatus(self.status).words} as of {self.occurred} "
+            f"({self.source.cite()}){quote}"
+        )
 
 
 @dataclass(frozen=True)

@@ -49,11 +49,7 @@ _REPORTED = {
 
 def reported_words(report: StatusReport) -> str:
     """'reported not delivered as of 2024-10-01 (Tracker (2024-10-01)): "…"'."""
-    quote = f': "{report.source.quote}"' if report.source.quote else ""
-    return (
-        f"reported {ReportedStatus(report.status).words} as of {report.occurred} "
-        f"({report.source.cite()}){quote}"
-    )
+    return report.words()
 
 
 @dataclass(frozen=True)

@@ -270,6 +270,11 @@ def test_the_delivery_plan_has_one_row_saying_it_was_reported_not_published(
     assert "The plan itself is not yet published." in plan.detail
     assert "Table of Recommendations" in plan.detail  # the source that says it
     assert plan.owner == "Department of Health and Social Care"
+    (review_row,) = [
+        s for s in status(replay(loaded.rio.all_events(), TRACKER_DATE)) if s.state.review_wide
+    ]
+    assert review_row.rating.rating == "Amber"  # no date; not Red: nothing was overdue
+    assert "reported not delivered as of 2024-10-01" in review_row.rating.reason
 
 
 def test_the_report_summary_counts_distinct_promises_and_inferred_ones_apart(
