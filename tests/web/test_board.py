@@ -396,3 +396,13 @@ def test_the_board_shows_the_review_as_a_whole_once_and_what_owners_reported(
     detail = board.get(f"{BOARD}/0", as_at="2024-10-02")
     assert detail.status_code == 200
     assert "Delivery plan with clear timelines" in text(detail.text)
+
+
+def test_a_recommendation_page_shows_stages_and_changes_of_scope(board: Board) -> None:
+    board.sign_in("auditor")
+    framework = text(board.get(f"{BOARD}/3", as_at="2025-06-01").text)
+    assert framework.count("Superseded by its next stage") == 2  # stages 1 and 2
+    induction = text(board.get(f"{BOARD}/1", as_at="2024-10-02").text)
+    assert "scope changed now “Induction framework for all new staff, published”" in induction
+    plan = text(board.get(f"{BOARD}/0", as_at="2024-10-02").text)
+    assert "Reported by its owner" in plan and "The plan itself is not yet published." in plan
