@@ -178,7 +178,7 @@ def _outcome(
             promised=promised,
             promised_in=(promise.revisions[-1].source if promise.revisions else promise.source),
             outcome=outcome,
-            detail="; ".join([detail, *notes]),
+            detail="; ".join([detail.rstrip(".") if notes else detail, *notes]),
             days=days,
             now_due=later.due,
             unexplained_slips=sum(1 for r in later.revisions if r.unexplained),
