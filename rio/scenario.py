@@ -6,13 +6,20 @@ Every problem is reported as FILE:LINE with what is wrong, before anything is re
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from rio import scenario_yaml
 from rio.application.batch import Labelled, RecommendationBatch, in_valid_time_order
@@ -26,11 +33,12 @@ from rio.application.commands import (
     RecordDecision,
     RecordDelivery,
     RegisterRecommendation,
+    ReportStatus,
     ReviseCommitment,
     WithdrawCommitment,
 )
 from rio.domain.errors import DomainError
-from rio.domain.values import Source
+from rio.domain.values import REVIEW_WIDE, Source
 
 FORMAT = "rio-scenario/1"
 
@@ -75,7 +83,31 @@ class RecommendationSpec(Cited):
 
 
 class EventSpec(Cited):
-    recommendation: int
+    """An event of one recommendation (`recommendation: N`), or of the review as a whole
+    (`recommendations: all` or `[1, 3]`: recorded once, in the review's own stream)."""
+
+    recommendation: int | None = None
+    recommendations: Literal["all"] | list[int] | None = None
+
+    @model_validator(mode="after")
+    def _one_home(self) -> EventSpec:
+        if (self.recommendation is None) == (self.recommendations is None):
+            raise ValueError(
+                "give either recommendation: N, or recommendations: all (or a list of "
+                "numbers) for a promise of the review as a whole"
+            )
+        if isinstance(self.recommendations, list) and not self.recommendations:
+            raise ValueError("recommendations is an empty list: name them, or say all")
+        return self
+
+    @property
+    def stream(self) -> int:
+        """The stream it is recorded in: its recommendation, or the review's own."""
+        return REVIEW_WIDE if self.recommendation is None else self.recommendation
+
+    @property
+    def serves(self) -> list[int] | None:
+        return self.recommendations if isinstance(self.recommendations, list) else None
 
     @abstractmethod
     def command(self, source: Source, recorded_by: str) -> RecommendationCommand:
@@ -121,6 +153,8 @@ class CommitmentMade(EventSpec):
     due: str | None = None
     owner: str | None = None
     action: str | None = None
+    inferred: bool = False  # reconstructed from loose wording ("could include")
+    supersedes: str | None = None  # the earlier stage this next stage replaces
 
     _due_as_text = field_validator("due", mode="before")(lambda v: _as_phrase(v))
 
@@ -131,6 +165,9 @@ class CommitmentMade(EventSpec):
             due=self.due,
             owner=self.owner,
             action=self.action,
+            inferred=self.inferred,
+            serves=self.serves,
+            supersedes=self.supersedes,
             occurred=self.occurred,
             source=source,
             recorded_by=recorded_by,
@@ -203,6 +240,26 @@ class ProgressNoted(EventSpec):
         )
 
 
+class StatusReported(EventSpec):
+    """Where a commitment, an action or the recommendation stands, as its owner reports it;
+    the quote is the source's own words."""
+
+    type: Literal["status_reported"]
+    status: Literal["not_started", "in_progress", "reported_complete", "reported_not_delivered"]
+    commitment: str | None = None
+    action: str | None = None
+
+    def command(self, source: Source, recorded_by: str) -> ReportStatus:
+        return ReportStatus(
+            status=self.status,
+            commitment=self.commitment,
+            action=self.action,
+            occurred=self.occurred,
+            source=source,
+            recorded_by=recorded_by,
+        )
+
+
 class StatusAssessed(EventSpec):
     type: Literal["status_assessed"]
     scale: str
@@ -232,6 +289,7 @@ AnyEvent = Annotated[
     | CommitmentWithdrawn
     | MilestoneDelivered
     | ProgressNoted
+    | StatusReported
     | StatusAssessed,
     Field(discriminator="type"),
 ]
@@ -325,12 +383,15 @@ def _check_references(scenario: Scenario, lines: dict[Path_, int], name: str) ->
         cited += [(("recommendations", index, "actions", i), a) for i, a in enumerate(rec.actions)]
         problems += _unknown_sources(cited, scenario, lines, name)
     for index, event in enumerate(scenario.events):
-        if event.recommendation not in numbers:
-            where = lines[("events", index, "recommendation")]
-            problems.append(
-                f"{name}:{where}: events.{index}: recommendation {event.recommendation} "
-                "is not among the recommendations of this file"
-            )
+        named = [event.recommendation] if event.recommendation is not None else event.serves
+        key = "recommendation" if event.recommendation is not None else "recommendations"
+        for number in named or ():
+            if number not in numbers:
+                where = lines.get(("events", index, key), lines[("events", index)])
+                problems.append(
+                    f"{name}:{where}: events.{index}: recommendation {number} "
+                    "is not among the recommendations of this file"
+                )
         problems += _unknown_sources([(("events", index), event)], scenario, lines, name)
     if problems:
         raise ScenarioError("\n".join(problems))
@@ -392,7 +453,7 @@ def batches(
                 f"{name}:{lines[('events', position)]}: {event.type}",
             )
             for position, event in enumerate(scenario.events)
-            if event.recommendation == rec.number
+            if event.stream == rec.number
         )
         result.append(
             RecommendationBatch(
@@ -400,4 +461,40 @@ def batches(
                 [*actions, *events],
             )
         )
+    wide = [(p, e) for p, e in enumerate(scenario.events) if e.stream == REVIEW_WIDE]
+    if wide:
+        result.insert(0, _review_wide_batch(scenario, lines, name, recorded_by, wide, cite))
     return result
+
+
+def _review_wide_batch(
+    scenario: Scenario,
+    lines: dict[Path_, int],
+    name: str,
+    recorded_by: str,
+    events: Sequence[tuple[int, AnyEvent]],
+    cite: Callable[[Cited], Source],
+) -> RecommendationBatch:
+    """The review's own stream: registered on (and citing) its first event, so that what a
+    file says about the review as a whole is recorded once, like any recommendation's."""
+    first_position, first = min(events, key=lambda pe: (pe[1].occurred, pe[0]))
+    registration = RegisterRecommendation(
+        review=scenario.review.key,
+        number=REVIEW_WIDE,
+        title=f"{scenario.review.title} (the review as a whole)",
+        text="Promises about the review as a whole, or several of its recommendations.",
+        occurred=first.occurred,
+        source=cite(first),
+        recorded_by=recorded_by,
+        review_wide=True,
+    )
+    commands = in_valid_time_order(
+        Labelled(
+            event.command(cite(event), recorded_by),
+            f"{name}:{lines[('events', position)]}: {event.type}",
+        )
+        for position, event in events
+    )
+    return RecommendationBatch(
+        Labelled(registration, f"{name}:{lines[('events', first_position)]}"), list(commands)
+    )

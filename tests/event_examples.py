@@ -105,7 +105,13 @@ def _ticking() -> Iterator[None]:
 def examples() -> dict[str, DomainEventProtocol[UUID]]:
     """Every event type, named `<Aggregate>.<Event>` (a second example of a type adds a suffix)."""
     with _ticking():
-        return {**_recommendation(), **_alert(), **_alert_run(), **_api_key()}
+        return {
+            **_recommendation(),
+            **_alert(),
+            **_alert_run(),
+            **_api_key(),
+            **_review_wide(),  # last: the clock ticks on, so earlier examples keep their bytes
+        }
 
 
 def _named(events: Sequence[Any], suffixes: dict[int, str] | None = None) -> dict[str, Any]:
@@ -189,6 +195,59 @@ def _recommendation() -> dict[str, Any]:
         **cited,
     )
     return _named(rec.collect_events(), {12: "retraction", 5: "undated"})
+
+
+def _review_wide() -> dict[str, Any]:
+    """Issue 14: the review's own stream, a review-wide promise serving two recommendations,
+    an inferred promise, a next stage, and reported statuses."""
+    cited: dict[str, Any] = {"source": SOURCE, "recorded_by": "secretariat"}
+    rec = Recommendation.register(
+        review="messenger-2022",
+        number=0,
+        title="The review as a whole",
+        text="",
+        occurred=date(2022, 6, 8),
+        review_wide=True,
+        **cited,
+    )
+    rec.make_commitment(
+        commitment="delivery-plan",
+        deliverable="Delivery plan with clear timelines",
+        serves=[1, 3],
+        owner="DHSC",
+        occurred=date(2022, 6, 8),
+        **cited,
+    )
+    rec.make_commitment(
+        commitment="framework-consultation",
+        deliverable="Framework ready for consultation",
+        due="by March 2024",
+        inferred=True,
+        occurred=date(2023, 11, 20),
+        **cited,
+    )
+    rec.make_commitment(
+        commitment="framework-final",
+        deliverable="Framework finalised",
+        due="Spring 2025",
+        supersedes="framework-consultation",
+        occurred=date(2024, 5, 1),
+        **cited,
+    )
+    rec.report_status(
+        status="reported_not_delivered",
+        commitment="delivery-plan",
+        occurred=date(2024, 5, 1),
+        **cited,
+    )
+    events = rec.collect_events()
+    return {
+        "Recommendation.Registered.review_wide": events[0],
+        "Recommendation.CommitmentMade.review_wide": events[1],
+        "Recommendation.CommitmentMade.inferred": events[2],
+        "Recommendation.CommitmentMade.next_stage": events[3],
+        "Recommendation.StatusReported": events[4],
+    }
 
 
 def _alert() -> dict[str, Any]:

@@ -23,7 +23,7 @@ from rio.domain import bounds, clock, facts
 from rio.domain.due_window import DueWindow, parse_due
 from rio.domain.errors import InvalidCommand
 from rio.domain.history import check_history
-from rio.domain.values import OwnerRole, RatingScale, Source
+from rio.domain.values import REVIEW_WIDE, OwnerRole, RatingScale, ReportedStatus, Source
 
 _TICK = timedelta(microseconds=1)
 
@@ -74,6 +74,9 @@ class Recommendation(Stored, Aggregate):
     class ProgressNoted(Event, facts.ProgressNoted):
         pass
 
+    class StatusReported(Event, facts.StatusReported):
+        pass
+
     class StatusAssessed(Event, facts.StatusAssessed):
         pass
 
@@ -112,8 +115,11 @@ class Recommendation(Stored, Aggregate):
         occurred: date,
         source: Source,
         recorded_by: str,
+        review_wide: bool = False,
     ) -> Recommendation:
-        if number < 1:
+        """`review_wide`: the review's own stream (number `REVIEW_WIDE`), where promises about
+        the review as a whole are recorded once (see docs/architecture.md)."""
+        if number < 1 and not (number == REVIEW_WIDE and review_wide):
             raise InvalidCommand(f"recommendation number must be 1 or more, not {number}")
         _not_in_future(occurred)
         return cls._create(
@@ -186,10 +192,21 @@ class Recommendation(Stored, Aggregate):
         due: str | None = None,
         owner: str | None = None,
         action: str | None = None,
+        inferred: bool = False,
+        serves: list[int] | None = None,
+        supersedes: str | None = None,
         occurred: date,
         source: Source,
         recorded_by: str,
     ) -> None:
+        """`serves`: the recommendations a review-wide promise serves (None: all); only the
+        review's own stream takes it. `supersedes`: the open commitment this is the next
+        stage of (it closes there, and its slip is its own)."""
+        if serves is not None and self.number != REVIEW_WIDE:
+            raise InvalidCommand(
+                f"commitment {commitment!r} names the recommendations it serves, but only a "
+                "promise of the review as a whole does; record it on the review"
+            )
         self._record(
             self.CommitmentMade,
             commitment=_text("commitment", commitment),
@@ -197,6 +214,9 @@ class Recommendation(Stored, Aggregate):
             due=_due(due, occurred),
             owner=_optional_text("owner", owner),
             action=_optional_text("action", action),
+            inferred=_flag("inferred", inferred),
+            serves=_numbers(serves),
+            supersedes=_optional_text("supersedes", supersedes),
             occurred=occurred,
             source=source,
             recorded_by=recorded_by,
@@ -263,6 +283,31 @@ class Recommendation(Stored, Aggregate):
             self.ProgressNoted,
             note=_text("note", note),
             commitment=_optional_text("commitment", commitment),
+            occurred=occurred,
+            source=source,
+            recorded_by=recorded_by,
+        )
+
+    def report_status(
+        self,
+        *,
+        status: str,
+        commitment: str | None = None,
+        action: str | None = None,
+        occurred: date,
+        source: Source,
+        recorded_by: str,
+    ) -> None:
+        """Where a commitment, an action or the recommendation stands, as its owner says."""
+        if commitment is not None and action is not None:
+            raise InvalidCommand(
+                "a reported status is about a commitment or an action (or neither), not both"
+            )
+        self._record(
+            self.StatusReported,
+            status=_reported(status),
+            commitment=_optional_text("commitment", commitment),
+            action=_optional_text("action", action),
             occurred=occurred,
             source=source,
             recorded_by=recorded_by,
@@ -393,6 +438,31 @@ def _role(role: str) -> str:
         raise InvalidCommand(f"owner role {role!r} is not one of: {allowed}") from None
 
 
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidCommand(f"{name} must be true or false, not {value!r}")
+    return value
+
+
+def _numbers(serves: list[int] | None) -> list[int] | None:
+    if serves is None:
+        return None
+    if not serves or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in serves):
+        raise InvalidCommand(
+            f"serves must list recommendation numbers (1 or more), not {serves!r}; "
+            "leave it out for all of them"
+        )
+    return sorted(set(serves))
+
+
+def _reported(status: str) -> str:
+    try:
+        return ReportedStatus(status).value
+    except ValueError:
+        allowed = ", ".join(s.value for s in ReportedStatus)
+        raise InvalidCommand(f"reported status {status!r} is not one of: {allowed}") from None
+
+
 def _scale(scale: str) -> RatingScale:
     try:
         return RatingScale(scale)
@@ -430,6 +500,12 @@ def _correction_changes(target: Recommendation.Event, changes: dict[str, Any]) -
             result[name] = _role(value)
         elif name == "scale":
             result[name] = _scale(value).value
+        elif name == "status":
+            result[name] = _reported(value)
+        elif name == "inferred":
+            result[name] = _flag(name, value)
+        elif name == "serves":
+            result[name] = _numbers(value)
         elif name == "retracted" or name == "corrects":
             raise InvalidCommand(f"{name} cannot be corrected")
         else:

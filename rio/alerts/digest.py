@@ -23,7 +23,7 @@ import jinja2
 
 from rio.domain.alert_policy import AlertKind, day_in_words
 from rio.domain.due_window import DueWindow
-from rio.domain.values import Source
+from rio.domain.values import REVIEW_WIDE, Source
 
 WIDTH = 78
 
@@ -177,7 +177,9 @@ def _matters(alerts: Sequence[AlertLike]) -> list[list[AlertLike]]:
 def _item(alerts: Sequence[AlertLike], base_url: str) -> dict[str, Any]:
     first = alerts[0]
     source = first.source
-    if len(alerts) == 1:
+    if first.number == REVIEW_WIDE:  # the review's own stream: a promise of the whole review
+        about = f"{first.review}: {first.title}"
+    elif len(alerts) == 1:
         about = f"{first.review}, recommendation {first.number}: {first.title}"
     else:
         numbers = _and([str(a.number) for a in alerts])

@@ -33,6 +33,7 @@ from rio.application.commands import (
     RecordDecision,
     RecordDelivery,
     RegisterRecommendation,
+    ReportStatus,
     ReviseCommitment,
     WithdrawCommitment,
 )
@@ -196,6 +197,12 @@ class CommitmentIn(Cited):
     )
     owner: Name | None = None
     action: Name | None = None
+    inferred: bool = Field(
+        False, description='Reconstructed from loose wording ("could include"); counted apart.'
+    )
+    supersedes: Name | None = Field(
+        None, description="The open commitment this is the next stage of (it closes there)."
+    )
 
     def command(self, recorded_by: str) -> MakeCommitment:
         return MakeCommitment(
@@ -204,6 +211,8 @@ class CommitmentIn(Cited):
             due=self.due,
             owner=self.owner,
             action=self.action,
+            inferred=self.inferred,
+            supersedes=self.supersedes,
             occurred=self.occurred,
             source=self.source.to_source(),
             recorded_by=recorded_by,
@@ -268,6 +277,26 @@ class NoteIn(Cited):
         return NoteProgress(
             note=self.note,
             commitment=self.commitment,
+            occurred=self.occurred,
+            source=self.source.to_source(),
+            recorded_by=recorded_by,
+        )
+
+
+class StatusIn(Cited):
+    """Where a commitment, an action or the recommendation stands, as its owner reports it
+    (the source's own words in `source.quote`): not evidence of delivery."""
+
+    model_config = _examples(status="in_progress", action="2.1")
+    status: Literal["not_started", "in_progress", "reported_complete", "reported_not_delivered"]
+    commitment: Name | None = None
+    action: Name | None = None
+
+    def command(self, recorded_by: str) -> ReportStatus:
+        return ReportStatus(
+            status=self.status,
+            commitment=self.commitment,
+            action=self.action,
             occurred=self.occurred,
             source=self.source.to_source(),
             recorded_by=recorded_by,
@@ -395,6 +424,10 @@ class StatusAssessedIn(AssessmentIn, _BatchEvent):
     type: Literal["status_assessed"]
 
 
+class StatusReportedIn(StatusIn, _BatchEvent):
+    type: Literal["status_reported"]
+
+
 BatchEvent = Annotated[
     OwnerAssignedIn
     | DecisionRecordedIn
@@ -403,6 +436,7 @@ BatchEvent = Annotated[
     | CommitmentWithdrawnIn
     | MilestoneDeliveredIn
     | ProgressNotedIn
+    | StatusReportedIn
     | StatusAssessedIn,
     Field(discriminator="type"),
 ]
@@ -990,6 +1024,11 @@ class OutcomeRow(BaseModel):
     days: int | None
     now_due: DueOut | None
     unexplained_slips: int
+    owner_when_promised: str | None = None
+    review_wide: bool = False
+    serves: list[int] | None = None
+    inferred: bool = False
+    now_deliverable: str | None = None
 
 
 class ReportPage(Page):

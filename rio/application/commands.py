@@ -35,6 +35,7 @@ class RegisterRecommendation(Cited):
     number: int
     title: str
     text: str
+    review_wide: bool = False  # the review's own stream, number REVIEW_WIDE
 
     @property
     def id(self) -> UUID:
@@ -49,6 +50,7 @@ class RegisterRecommendation(Cited):
             occurred=self.occurred,
             source=self.source,
             recorded_by=self.recorded_by,
+            review_wide=self.review_wide,
         )
 
 
@@ -126,6 +128,9 @@ class MakeCommitment(RecommendationCommand):
     due: str | None = None
     owner: str | None = None
     action: str | None = None
+    inferred: bool = False
+    serves: list[int] | None = None
+    supersedes: str | None = None
 
     def apply(self, recommendation: Recommendation) -> None:
         recommendation.make_commitment(
@@ -134,6 +139,9 @@ class MakeCommitment(RecommendationCommand):
             due=self.due,
             owner=self.owner,
             action=self.action,
+            inferred=self.inferred,
+            serves=self.serves,
+            supersedes=self.supersedes,
             occurred=self.occurred,
             source=self.source,
             recorded_by=self.recorded_by,
@@ -202,6 +210,26 @@ class NoteProgress(RecommendationCommand):
         recommendation.note_progress(
             note=self.note,
             commitment=self.commitment,
+            occurred=self.occurred,
+            source=self.source,
+            recorded_by=self.recorded_by,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportStatus(RecommendationCommand):
+    """Record where something stands as its owner reports it (not a delivery)."""
+
+    records = Recommendation.StatusReported
+    status: str
+    commitment: str | None = None
+    action: str | None = None
+
+    def apply(self, recommendation: Recommendation) -> None:
+        recommendation.report_status(
+            status=self.status,
+            commitment=self.commitment,
+            action=self.action,
             occurred=self.occurred,
             source=self.source,
             recorded_by=self.recorded_by,

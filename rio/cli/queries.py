@@ -212,7 +212,7 @@ def promised_vs_delivered_command(
             f"{row.promised.text} (by {row.promised.latest})" if row.promised else "no date"
         )
         table.add_row(
-            str(row.recommendation), row.deliverable, promised_text, row.outcome.value, row.detail
+            row.recommendations, row.deliverable, promised_text, row.outcome.value, row.detail
         )
     out = console()
     out.print(table)

@@ -9,6 +9,7 @@ import structlog
 import typer
 
 from rio.cli.common import principal, runtime
+from rio.domain.values import REVIEW_WIDE
 from rio.scenario import batches, read
 
 scenario_app = typer.Typer(no_args_is_help=True, help="Load scenario files.")
@@ -31,7 +32,10 @@ def scenario_load(file: Annotated[Path, typer.Argument(help="A scenario YAML fil
         already_recorded=result.already_recorded,
         position=root.store.position(),
     )
+    # The review's own stream (promises about the review as a whole) is not a recommendation.
+    numbers = [n for n in result.recommendations if n != REVIEW_WIDE]
+    whole = " and the review as a whole" if REVIEW_WIDE in result.recommendations else ""
     typer.echo(
-        f"{file}: review {scenario.review.key}: {len(result.recommendations)} recommendations, "
+        f"{file}: review {scenario.review.key}: {len(numbers)} recommendations{whole}, "
         f"{result.recorded} events recorded, {result.already_recorded} already recorded"
     )

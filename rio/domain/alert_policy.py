@@ -28,7 +28,7 @@ from rio.domain.due_window import DueWindow
 from rio.domain.rag import DEFAULT_POLICY, OVERDUE, STALE, Policy, commitment_facts
 from rio.domain.rules import AS_AT, DUE_LATEST, After, DaysAfter, Limits, Not, holds
 from rio.domain.state import Commitment, Programme, RecommendationState, Revision
-from rio.domain.values import OwnerRole, Source
+from rio.domain.values import REVIEW_WIDE, OwnerRole, Source
 
 POLICY_VERSION = "rio-alerts/1"
 
@@ -168,7 +168,7 @@ def alerts_due(
                             rec.number,
                             commitment.commitment,
                             finding.kind,
-                            f"recommendation {rec.number} has no {who} on record",
+                            f"{_which(rec.number)} has no {who} on record",
                         )
                     )
                     continue
@@ -270,7 +270,7 @@ def _findings(
                 f"{promised}. No delivery has been recorded, and as at {_day(as_at)} it is "
                 f"{_days(days)} overdue. It is owned by {owner or 'nobody on record'}; a "
                 f"commitment overdue for {_days(limits.escalate_after_days)} or more is brought "
-                f"to the senior owner of recommendation {rec.number}.",
+                f"to the senior owner of {_which(rec.number)}.",
                 days,
             )
     elif due is not None and holds(DUE_SOON, facts, limits.rule_limits):
@@ -398,6 +398,10 @@ def _promised(c: Commitment) -> str:
         if revision.due is not None:
             return f"was re-planned on {_day(revision.occurred)}"
     return f"was promised on {_day(c.made_on)}"
+
+
+def _which(number: int) -> str:
+    return "the review as a whole" if number == REVIEW_WIDE else f"recommendation {number}"
 
 
 def day_in_words(day: date) -> str:

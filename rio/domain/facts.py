@@ -77,13 +77,26 @@ class DecisionRecorded(Fact):
 
 
 class CommitmentMade(Fact):
-    class_version: ClassVar[int] = 1
+    """A promise. Version 2 (issue 14) added: `inferred` (reconstructed from loose wording),
+    `serves` (a review-wide promise's recommendations; None: all of them, or its own
+    recommendation's) and `supersedes` (the commitment whose next stage this is)."""
+
+    class_version: ClassVar[int] = 2
     phase: ClassVar[int] = CREATION
     commitment: str
     deliverable: str
     due: DueWindow | None
     owner: str | None
     action: str | None
+    inferred: bool
+    serves: list[int] | None
+    supersedes: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["inferred"] = False
+        state["serves"] = None
+        state["supersedes"] = None
 
 
 class CommitmentRevised(Fact):
@@ -111,6 +124,16 @@ class MilestoneDelivered(Fact):
     phase: ClassVar[int] = CLOSURE
     commitment: str
     evidence: str
+
+
+class StatusReported(Fact):
+    """Where a commitment, an action or the recommendation stands, as its owner reports it:
+    evidence, but not evidence of delivery (the source's own words are its quote)."""
+
+    class_version: ClassVar[int] = 1
+    status: str
+    commitment: str | None
+    action: str | None
 
 
 class ProgressNoted(Fact):

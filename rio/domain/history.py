@@ -188,8 +188,20 @@ def _check_one(fact: Event, lives: dict[str, _Life], actions: set[str], seen: se
                 f"commitment {fact.commitment!r} serves action {fact.action!r}, which this "
                 f"recommendation does not have (actions: {known})"
             )
+        if fact.supersedes is not None:
+            _supersede(fact, lives)
         lives[fact.commitment] = _Life(fact.occurred, fact.due, fact.deliverable)
         return
+    if (
+        isinstance(fact, R.StatusReported)
+        and fact.action is not None
+        and fact.action not in actions
+    ):
+        known = ", ".join(sorted(actions)) or "none"
+        raise InvalidCommand(
+            f"the status reported on {fact.occurred} is about action {fact.action!r}, which "
+            f"this recommendation does not have (actions: {known})"
+        )
     commitment = getattr(fact, "commitment", None)
     if commitment is None:
         return
@@ -198,7 +210,7 @@ def _check_one(fact: Event, lives: dict[str, _Life], actions: set[str], seen: se
         raise UnknownCommitment(f"no commitment {commitment!r} had been made by {fact.occurred}")
     if isinstance(fact, CLOSEABLE) and life.closed_by is not None:
         closed = life.closed_by
-        how = "delivered" if isinstance(closed, R.MilestoneDelivered) else "withdrawn"
+        how = _closed_how(closed)
         raise CommitmentClosed(
             f"commitment {commitment!r} was {how} on {closed.occurred}; it cannot be "
             f"{_verb(fact)} on {fact.occurred}"
@@ -215,6 +227,32 @@ def _check_one(fact: Event, lives: dict[str, _Life], actions: set[str], seen: se
             life.deliverable = fact.deliverable
     if isinstance(fact, TERMINAL):
         life.closed_by = fact
+
+
+def _supersede(fact: R.CommitmentMade, lives: dict[str, _Life]) -> None:
+    """A next stage closes the stage it replaces, which must be open when it is made."""
+    earlier = fact.supersedes
+    assert earlier is not None
+    life = lives.get(earlier)
+    if life is None:
+        raise UnknownCommitment(
+            f"commitment {fact.commitment!r} supersedes {earlier!r}, but no commitment "
+            f"{earlier!r} had been made by {fact.occurred}"
+        )
+    if life.closed_by is not None:
+        raise CommitmentClosed(
+            f"commitment {earlier!r} was {_closed_how(life.closed_by)} on "
+            f"{life.closed_by.occurred}; {fact.commitment!r} cannot supersede it on {fact.occurred}"
+        )
+    life.closed_by = fact
+
+
+def _closed_how(closed: Event) -> str:
+    if isinstance(closed, R.MilestoneDelivered):
+        return "delivered"
+    if isinstance(closed, R.CommitmentMade):
+        return f"superseded by {closed.commitment!r}"
+    return "withdrawn"
 
 
 def _kind(fact: Event) -> str:

@@ -25,6 +25,7 @@ from rio.domain.state import (
     Programme,
     RecommendationState,
     Revision,
+    StatusReport,
     replace,
 )
 from rio.domain.values import OwnerRole
@@ -127,7 +128,14 @@ def _apply(
                 baseline=fact.due,
                 due=fact.due,
                 last_update=fact.occurred,
+                inferred=fact.inferred,
+                serves=None if fact.serves is None else tuple(fact.serves),
+                supersedes=fact.supersedes,
             )
+            if fact.supersedes is not None and fact.supersedes in commitments:
+                # The earlier stage ends where its successor begins: slips are per stage.
+                closure = Closure(fact.occurred, fact.commitment, fact.source)
+                _touch_named(commitments, fact.supersedes, fact.occurred, superseded=closure)
         case R.CommitmentRevised():
             current = commitments[fact.commitment]
             revision = Revision(
@@ -156,6 +164,13 @@ def _apply(
             if fact.commitment is not None:
                 _touch(commitments, fact)
             return replace(state, notes=(*state.notes, note))
+        case R.StatusReported():
+            report = StatusReport(
+                fact.occurred, fact.status, fact.commitment, fact.action, fact.source
+            )
+            if fact.commitment is not None:
+                _touch(commitments, fact)
+            return replace(state, statuses=(*state.statuses, report))
         case R.StatusAssessed():
             assessment = Assessment(
                 occurred=fact.occurred,
@@ -174,4 +189,10 @@ def _apply(
 
 def _touch(commitments: dict[str, Commitment], fact: R.Fact, **changes: object) -> None:
     name: str = getattr(fact, "commitment")  # noqa: B009
-    commitments[name] = replace(commitments[name], last_update=fact.occurred, **changes)
+    _touch_named(commitments, name, fact.occurred, **changes)
+
+
+def _touch_named(
+    commitments: dict[str, Commitment], name: str, occurred: date, **changes: object
+) -> None:
+    commitments[name] = replace(commitments[name], last_update=occurred, **changes)

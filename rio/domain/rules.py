@@ -22,6 +22,14 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class Flag:
+    """A yes-or-no fact the rules read by name: how a commitment is being judged (for a
+    recommendation it serves, as a promise of the review as a whole)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class DaysBefore:
     """A date moved back by a threshold the policy names (`as_at` less `stale_after_days`)."""
 
@@ -67,6 +75,11 @@ class Before:
 
 
 @dataclass(frozen=True)
+class IsTrue:
+    flag: Flag
+
+
+@dataclass(frozen=True)
 class AllOf:
     """Every condition holds; `AllOf()` always holds."""
 
@@ -83,7 +96,7 @@ class Not:
     condition: Condition
 
 
-Condition = IsSet | IsNull | After | Before | AllOf | AnyOf | Not
+Condition = IsSet | IsNull | IsTrue | After | Before | AllOf | AnyOf | Not
 
 ALWAYS = AllOf()
 
@@ -95,9 +108,22 @@ DELIVERED_ON = Fact("delivered_on")
 BASELINE_LATEST = Fact("baseline_latest")
 DUE_LATEST = Fact("due_latest")
 LAST_UPDATE = Fact("last_update")  # the last event about it, else the day it was made
-COMMITMENT_FACTS = (WITHDRAWN_ON, DELIVERED_ON, BASELINE_LATEST, DUE_LATEST, LAST_UPDATE)
+SUPERSEDED_ON = Fact("superseded_on")  # the day its next stage replaced it
+COMMITMENT_FACTS = (
+    WITHDRAWN_ON,
+    DELIVERED_ON,
+    BASELINE_LATEST,
+    DUE_LATEST,
+    LAST_UPDATE,
+    SUPERSEDED_ON,
+)
+# Judged for a recommendation it serves, as a promise of the review as a whole. Not a
+# column: the question decides it (a review-wide row is judged once on its own, and again
+# for each recommendation it serves).
+FROM_REVIEW = Flag("from_review")
+FLAGS = (FROM_REVIEW,)
 
-Facts = Mapping[str, date | None]
+Facts = Mapping[str, date | bool | None]
 Limits = Mapping[str, int]  # thresholds in days, by name
 
 
@@ -116,12 +142,19 @@ def shift(day: date, days: int) -> date:
 def value(term: Term, facts: Facts, limits: Limits) -> date | None:
     """The date a term names; None when the fact is missing."""
     if isinstance(term, Fact):
-        return facts[term.name]
-    day = facts[term.date.name]
+        return _date(facts, term)
+    day = _date(facts, term.date)
     if day is None:
         return None
     days = limits[term.days]
     return shift(day, -days if isinstance(term, DaysBefore) else days)
+
+
+def _date(facts: Facts, fact: Fact) -> date | None:
+    day = facts[fact.name]
+    if isinstance(day, bool):
+        raise TypeError(f"{fact.name!r} is a yes-or-no fact, not a date")
+    return day
 
 
 def truth(condition: Condition, facts: Facts, limits: Limits) -> bool | None:
@@ -131,6 +164,9 @@ def truth(condition: Condition, facts: Facts, limits: Limits) -> bool | None:
             return facts[fact.name] is not None
         case IsNull(fact):
             return facts[fact.name] is None
+        case IsTrue(flag):
+            known = facts.get(flag.name, False)  # a flag not asked about is not so
+            return None if known is None else bool(known)
         case After(left, right) | Before(left, right):
             a, b = value(left, facts, limits), value(right, facts, limits)
             if a is None or b is None:

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from rio.domain import slip
 from rio.domain.due_window import DueWindow
-from rio.domain.values import Source
+from rio.domain.values import REVIEW_WIDE, ReportedStatus, Source
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,25 @@ class Assessment:
 
 
 @dataclass(frozen=True)
+class StatusReport:
+    """A dated, cited statement of where something stands, as its owner reports it."""
+
+    occurred: date
+    status: str  # a `rio.domain.values.ReportedStatus`
+    commitment: str | None
+    action: str | None
+    source: Source
+
+    def words(self, quoted: bool = True) -> str:
+        """'reported not delivered as of 2024-10-01 (Tracker (2024-10-01)): "…"'."""
+        quote = f': "{self.source.quote}"' if quoted and self.source.quote else ""
+        return (
+            f"reported {ReportedStatus(self.status).words} as of {self.occurred} "
+            f"({self.source.cite()}){quote}"
+        )
+
+
+@dataclass(frozen=True)
 class Decision:
     occurred: date
     decision: str
@@ -83,10 +102,18 @@ class Commitment:
     delivered: Closure | None = None
     withdrawn: Closure | None = None
     last_update: date | None = None
+    inferred: bool = False  # reconstructed from loose wording ("could include")
+    serves: tuple[int, ...] | None = None  # a review-wide promise's recommendations (None: all)
+    supersedes: str | None = None  # the earlier stage this one replaced
+    superseded: Closure | None = None  # replaced by its next stage (detail: that stage's name)
 
     @property
     def is_open(self) -> bool:
-        return self.delivered is None and self.withdrawn is None
+        return self.delivered is None and self.withdrawn is None and self.superseded is None
+
+    def serves_number(self, number: int) -> bool:
+        """Whether a review-wide promise serves recommendation `number`."""
+        return self.serves is None or number in self.serves
 
     @property
     def slip_days(self) -> int:
@@ -112,7 +139,38 @@ class RecommendationState:
     commitments: tuple[Commitment, ...] = ()
     notes: tuple[Note, ...] = ()
     assessments: tuple[Assessment, ...] = ()
+    statuses: tuple[StatusReport, ...] = ()
     last_update: date | None = None
+
+    @property
+    def review_wide(self) -> bool:
+        """The review's own stream (`REVIEW_WIDE`), not one of its recommendations."""
+        return self.number == REVIEW_WIDE
+
+    def reported(self, commitment: Commitment) -> StatusReport | None:
+        """The latest status reported for `commitment`: on it by name, else on its action."""
+        named = [s for s in self.statuses if s.commitment == commitment.commitment]
+        if not named and commitment.action is not None:
+            named = [
+                s for s in self.statuses if s.commitment is None and s.action == commitment.action
+            ]
+        return named[-1] if named else None
+
+    def stages(self, commitment: Commitment) -> tuple[Commitment, ...]:
+        """The line of work `commitment` belongs to, first stage first."""
+        by_name = {c.commitment: c for c in self.commitments}
+        first, seen = commitment, {commitment.commitment}
+        while first.supersedes in by_name and first.supersedes not in seen:
+            first = by_name[first.supersedes]
+            seen.add(first.commitment)
+        line = [first]
+        successors = {c.supersedes: c for c in self.commitments if c.supersedes is not None}
+        while line[-1].commitment in successors and len(line) <= len(self.commitments):
+            following = successors[line[-1].commitment]
+            if following in line:
+                break
+            line.append(following)
+        return tuple(line)
 
     def commitment(self, commitment: str) -> Commitment:
         for candidate in self.commitments:
@@ -135,6 +193,20 @@ class Programme:
             if rec.review == review and rec.number == number:
                 return rec
         raise KeyError((review, number))
+
+    def review_wide(self, review: str) -> RecommendationState | None:
+        """The review's own stream (promises about the review as a whole), if it has one."""
+        for rec in self.recommendations:
+            if rec.review == review and rec.review_wide:
+                return rec
+        return None
+
+    def shared_with(self, rec: RecommendationState) -> tuple[Commitment, ...]:
+        """The review-wide commitments that serve `rec` (none for the review's own stream)."""
+        wide = None if rec.review_wide else self.review_wide(rec.review)
+        if wide is None:
+            return ()
+        return tuple(c for c in wide.commitments if c.serves_number(rec.number))
 
 
 T = TypeVar("T")

@@ -50,6 +50,24 @@ class Source:
         return f"{self.document} ({self.date.isoformat()})" if self.date else self.document
 
 
+REVIEW_WIDE = 0
+"""The number of a review's own stream: promises about the review as a whole (or several of
+its recommendations) are recorded there once, with the same machinery as any commitment."""
+
+
+class ReportedStatus(StrEnum):
+    """Where a thing stands as its owner reports it (a status report, not a delivery)."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    REPORTED_COMPLETE = "reported_complete"
+    REPORTED_NOT_DELIVERED = "reported_not_delivered"
+
+    @property
+    def words(self) -> str:
+        return self.value.replace("_", " ").removeprefix("reported ")
+
+
 class OwnerRole(StrEnum):
     ACCOUNTABLE = "accountable"
     SENIOR = "senior"

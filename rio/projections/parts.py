@@ -21,6 +21,7 @@ from rio.domain.state import (
     Note,
     RecommendationState,
     Revision,
+    StatusReport,
     replace,
 )
 
@@ -30,6 +31,7 @@ RECOMMENDATION_ITEMS: dict[str, type[Any]] = {
     "decisions": Decision,
     "notes": Note,
     "assessments": Assessment,
+    "statuses": StatusReport,
 }
 REVISIONS = "revisions"  # the Commitment tuple of the same kind
 ITEM_TYPES: dict[str, type[Any]] = {**RECOMMENDATION_ITEMS, REVISIONS: Revision}

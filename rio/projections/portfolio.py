@@ -14,7 +14,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from rio.domain.rag import DEFAULT_POLICY, Policy
-from rio.domain.rules import COMMITMENT_FACTS
+from rio.domain.rules import COMMITMENT_FACTS, FROM_REVIEW
 from rio.projections.read_model import ReadModel, commitment_versions, visible
 from rio.projections.sql_rules import Columns, rule_case
 
@@ -31,10 +31,13 @@ class PortfolioRow:
     rating: str
 
 
-def rule_expression(as_at: date, policy: Policy) -> sa.ColumnElement[str]:
+def rule_expression(
+    as_at: date, policy: Policy, from_review: bool = False
+) -> sa.ColumnElement[str]:
     """The rule table (`rio.domain.rag.RULES`) compiled to a SQL CASE over the commitment
-    read model: the name of the rule that fires for each row."""
-    return rule_case(policy, as_at, commitment_facts_columns())
+    read model: the name of the rule that fires for each row (`from_review`: each judged
+    for a recommendation it serves, as a promise of the review as a whole)."""
+    return rule_case(policy, as_at, commitment_facts_columns(), {FROM_REVIEW.name: from_review})
 
 
 def commitment_facts_columns() -> Columns:

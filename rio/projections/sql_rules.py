@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -28,8 +29,10 @@ from rio.domain.rules import (
     Condition,
     DaysBefore,
     Fact,
+    Flag,
     IsNull,
     IsSet,
+    IsTrue,
     Limits,
     Not,
     Term,
@@ -37,15 +40,26 @@ from rio.domain.rules import (
     truth,
 )
 
-Columns = Mapping[str, sa.ColumnElement[date]]
+Columns = Mapping[str, sa.ColumnElement[Any]]
+Flags = Mapping[str, bool]
 _Operand = sa.ColumnElement[date] | date
 
 
 class _Compiler:
-    def __init__(self, columns: Columns, as_at: date, limits: Limits) -> None:
+    def __init__(
+        self, columns: Columns, as_at: date, limits: Limits, flags: Flags | None = None
+    ) -> None:
         self.columns = columns
         self.as_at = as_at
         self.limits = limits
+        self.flags = flags or {}
+
+    def flag(self, flag: Flag) -> sa.ColumnElement[bool]:
+        """A yes-or-no fact: a column, or known when the query is built (as `as_at` is);
+        one not asked about is not so, as in the Python interpreter."""
+        if flag.name in self.columns:
+            return self.columns[flag.name] == sa.true()
+        return sa.true() if self.flags.get(flag.name, False) else sa.false()
 
     def fact(self, fact: Fact) -> _Operand:
         if fact == AS_AT:
@@ -73,6 +87,8 @@ class _Compiler:
                 if isinstance(operand, date):
                     return sa.true() if isinstance(condition, IsSet) else sa.false()
                 return operand.is_not(None) if isinstance(condition, IsSet) else operand.is_(None)
+            case IsTrue(flag):
+                return self.flag(flag)
             case After() | Before():
                 return self.compare(condition)
             case AllOf(conditions):
@@ -96,9 +112,12 @@ class _Compiler:
         return left > right if later else left < right
 
 
-def rule_case(policy: Policy, as_at: date, columns: Columns) -> sa.ColumnElement[str]:
-    """The name of the first rule that holds, as a SQL `CASE` over `columns`."""
-    compiler = _Compiler(columns, as_at, policy.limits)
+def rule_case(
+    policy: Policy, as_at: date, columns: Columns, flags: Flags | None = None
+) -> sa.ColumnElement[str]:
+    """The name of the first rule that holds, as a SQL `CASE` over `columns` (`flags`: the
+    yes-or-no facts the question fixes, e.g. judged as a review-wide promise)."""
+    compiler = _Compiler(columns, as_at, policy.limits, flags)
     whens: list[tuple[sa.ColumnElement[bool], str]] = []
     otherwise: str | None = None
     for rule in RULES:
@@ -112,7 +131,11 @@ def rule_case(policy: Policy, as_at: date, columns: Columns) -> sa.ColumnElement
 
 
 def condition_expression(
-    condition: Condition, as_at: date, columns: Columns, limits: Limits
+    condition: Condition,
+    as_at: date,
+    columns: Columns,
+    limits: Limits,
+    flags: Flags | None = None,
 ) -> sa.ColumnElement[bool]:
     """One condition of the vocabulary as SQL (for alert scans and the agreement test)."""
-    return _Compiler(columns, as_at, limits).condition(condition)
+    return _Compiler(columns, as_at, limits, flags).condition(condition)

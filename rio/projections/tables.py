@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 # Bump when what the tables mean changes: a read model with another definition is rebuilt.
-DEFINITION_VERSION = "programme/7"
+DEFINITION_VERSION = "programme/8"  # /8: reported statuses, stages, review-wide promises
 NAME = "programme"
 REBUILDING = "rebuilding:"  # prefixes the definition in the tracking row during a rebuild
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -92,6 +92,9 @@ commitment_versions = _bitemporal(
     sa.Column("baseline_latest", sa.Date, nullable=True),
     sa.Column("delivered_on", sa.Date, nullable=True),
     sa.Column("withdrawn_on", sa.Date, nullable=True),
+    sa.Column("superseded_on", sa.Date, nullable=True),  # replaced by its next stage
+    # A review-wide promise's recommendations: "1,3"; "all"; NULL for a recommendation's own.
+    sa.Column("serves", sa.String(200), nullable=True),
     sa.Column("unexplained_slips", sa.Integer, nullable=False),
     sa.Column("last_update", sa.Date, nullable=False),
 )

@@ -205,7 +205,7 @@ class Timeline:
         for ordinal, c in enumerate(state.commitments):
             row = (
                 ordinal,
-                self._encode(c),
+                self._encode(c, state.review_wide),
                 state.owner_of(c),
                 folding.unexplained.get(c.commitment, 0),
             )
@@ -217,13 +217,13 @@ class Timeline:
         self.dates.append(fold.day)
         self.folds.append(folding)
 
-    def _encode(self, c: Commitment) -> str:
+    def _encode(self, c: Commitment, review_wide: bool) -> str:
         cached = self._encoded.get(id(c))
         if cached is not None and cached[0] is c:
             return cached[1]
         text = codec.dumps(c)
         self._encoded[id(c)] = (c, text)
-        self._columns[text] = _commitment_columns(c)
+        self._columns[text] = _commitment_columns(c, review_wide)
         return text
 
     def all_items(self) -> list[Item]:
@@ -280,7 +280,7 @@ def _same_place(day: Day | None, name: str, ordinal: int) -> DayCommitment | Non
     return earlier if earlier.name == name else None
 
 
-def _commitment_columns(c: Commitment) -> tuple[tuple[str, Any], ...]:
+def _commitment_columns(c: Commitment, review_wide: bool) -> tuple[tuple[str, Any], ...]:
     """Columns for SQL questions across the portfolio (owners' alerts, overdue counts)."""
     return (
         ("last_update", c.last_update or c.made_on),
@@ -289,4 +289,13 @@ def _commitment_columns(c: Commitment) -> tuple[tuple[str, Any], ...]:
         ("baseline_latest", c.baseline.latest if c.baseline else None),
         ("delivered_on", c.delivered.occurred if c.delivered else None),
         ("withdrawn_on", c.withdrawn.occurred if c.withdrawn else None),
+        ("superseded_on", c.superseded.occurred if c.superseded else None),
+        ("serves", serves_column(c, review_wide)),
     )
+
+
+def serves_column(c: Commitment, review_wide: bool) -> str | None:
+    """What the `serves` column holds for `c` (see `tables.commitment_versions`)."""
+    if not review_wide:
+        return None
+    return "all" if c.serves is None else ",".join(str(n) for n in c.serves)

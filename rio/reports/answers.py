@@ -15,30 +15,53 @@ from typing import Any
 from uuid import UUID
 
 from rio.domain.due_window import DueWindow
+from rio.domain.durations import in_words
 from rio.domain.errors import DatesOutOfOrder
 from rio.domain.rag import DEFAULT_POLICY, Policy, Rating, rate_recommendation
 from rio.domain.slip import shift_days
-from rio.domain.state import Commitment, Programme, RecommendationState
-from rio.domain.values import Source
+from rio.domain.state import Commitment, Programme, RecommendationState, StatusReport
+from rio.domain.values import ReportedStatus, Source
 
 
 class Outcome(StrEnum):
     DELIVERED_ON_TIME = "delivered on time"
     DELIVERED_LATE = "delivered late"
     WITHDRAWN = "withdrawn"
+    SUPERSEDED = "superseded by its next stage"
     SLIPPED = "slipped"
     OVERDUE = "overdue"
     NOT_YET_DUE = "not yet due"
+    # Where nothing was delivered but the owner said where it stood: not "no evidence".
+    REPORTED_NOT_DELIVERED = "reported not delivered"
+    REPORTED_IN_PROGRESS = "reported in progress"
+    REPORTED_NOT_STARTED = "reported not started"
+    REPORTED_COMPLETE = "reported complete (no evidence of delivery)"
     NO_EVIDENCE = "no evidence"
+
+
+_REPORTED = {
+    ReportedStatus.REPORTED_NOT_DELIVERED: Outcome.REPORTED_NOT_DELIVERED,
+    ReportedStatus.IN_PROGRESS: Outcome.REPORTED_IN_PROGRESS,
+    ReportedStatus.NOT_STARTED: Outcome.REPORTED_NOT_STARTED,
+    ReportedStatus.REPORTED_COMPLETE: Outcome.REPORTED_COMPLETE,
+}
+
+
+def reported_words(report: StatusReport) -> str:
+    """'reported not delivered as of 2024-10-01 (Tracker (2024-10-01)): "…"'."""
+    return report.words()
 
 
 @dataclass(frozen=True)
 class PromiseOutcome:
+    """One promise against its outcome. A review-wide promise has one row, recommendation
+    0 (`REVIEW_WIDE`), and `serves` says which recommendations (None: all)."""
+
     recommendation: int
     title: str
     commitment: str
     deliverable: str
-    owner: str | None
+    owner: str | None  # when it was judged (delivered_as_at)
     promised: DueWindow | None
     promised_in: Source
     outcome: Outcome
@@ -46,6 +69,24 @@ class PromiseOutcome:
     days: int | None
     now_due: DueWindow | None
     unexplained_slips: int
+    owner_when_promised: str | None = None  # who held the promise at promised_as_at
+    review_wide: bool = False
+    serves: tuple[int, ...] | None = None
+    inferred: bool = False
+    now_deliverable: str | None = None  # the deliverable when judged, where its scope changed
+    reported: StatusReport | None = None  # the owner's latest reported status, when judged
+    stages: tuple[str, ...] = ()  # the line of work it belongs to, when it has stages
+
+    @property
+    def recommendations(self) -> str:
+        """The recommendation it belongs to, or those a review-wide promise serves."""
+        if not self.review_wide:
+            return str(self.recommendation)
+        return "all" if self.serves is None else ", ".join(str(n) for n in self.serves)
+
+    @property
+    def scope_changed(self) -> bool:
+        return self.now_deliverable is not None
 
 
 @dataclass(frozen=True)
@@ -58,12 +99,26 @@ class PromisedVsDelivered:
 
     @property
     def summary(self) -> str:
-        counts = Counter(row.outcome for row in self.rows)
-        parts = [f"{counts[o]} {o.value}" for o in Outcome if counts[o]]
-        return (
-            f"{len(self.rows)} commitments as promised at {self.promised_as_at}, "
-            f"outcome as at {self.delivered_as_at}: " + (", ".join(parts) or "none")
+        """Each distinct promise counted once (a review-wide one too); inferred promises,
+        reconstructed from loose wording, counted apart."""
+        stated = [row for row in self.rows if not row.inferred]
+        inferred = [row for row in self.rows if row.inferred]
+        text = (
+            f"{len(self.rows)} commitments as promised at {self.promised_as_at} "
+            f"({len(stated)} stated, {len(inferred)} inferred), outcome as at "
+            f"{self.delivered_as_at}: " + _counts(stated)
         )
+        if inferred:
+            text += f"; inferred: {_counts(inferred)}"
+        wide = sum(1 for row in self.rows if row.review_wide)
+        if wide:
+            text += f"; {wide} of them for the review as a whole, counted once"
+        return text
+
+
+def _counts(rows: list[PromiseOutcome]) -> str:
+    counts = Counter(row.outcome for row in rows)
+    return ", ".join(f"{counts[o]} {o.value}" for o in Outcome if counts[o]) or "none"
 
 
 def promised_vs_delivered(
@@ -87,31 +142,68 @@ def promised_vs_delivered(
             if not promise.is_open and promise.delivered is None:
                 continue  # already withdrawn when the promise was taken: nothing was promised
             outcome = rec_later.commitment(promise.commitment)
-            rows.append(_outcome(rec, promise, outcome, later.as_at))
+            rows.append(_outcome(rec, rec_later, promise, outcome, later.as_at))
     return PromisedVsDelivered(review, then.as_at, later.as_at, then.known_at, tuple(rows))
 
 
 def _outcome(
-    rec: RecommendationState, promise: Commitment, later: Commitment, as_at: date
+    rec: RecommendationState,
+    rec_later: RecommendationState,
+    promise: Commitment,
+    later: Commitment,
+    as_at: date,
 ) -> PromiseOutcome:
     promised = promise.due
+    reported = rec_later.reported(later)
+    scope = later.deliverable if later.deliverable != promise.deliverable else None
+    owner_then, owner_now = rec.owner_of(promise), rec_later.owner_of(later)
+    stages = rec_later.stages(later)
 
     def row(outcome: Outcome, detail: str, days: int | None = None) -> PromiseOutcome:
+        notes = []
+        if promise.inferred:
+            notes.append("an inferred promise, reconstructed from loose wording")
+        if scope is not None:
+            notes.append(f"scope changed: now {scope!r}")
+        if reported is not None and outcome not in _REPORTED.values():
+            notes.append(reported_words(reported))
+        if owner_then != owner_now:
+            notes.append(f"owner when promised {owner_then or 'none'}, when judged {owner_now}")
         return PromiseOutcome(
             recommendation=rec.number,
             title=rec.title,
             commitment=promise.commitment,
             deliverable=promise.deliverable,
-            owner=rec.owner_of(later),
+            owner=owner_now,
             promised=promised,
             promised_in=(promise.revisions[-1].source if promise.revisions else promise.source),
             outcome=outcome,
-            detail=detail,
+            detail="; ".join([detail.rstrip(".") if notes else detail, *notes]),
             days=days,
             now_due=later.due,
             unexplained_slips=sum(1 for r in later.revisions if r.unexplained),
+            owner_when_promised=owner_then,
+            review_wide=rec.review_wide,
+            serves=promise.serves if rec.review_wide else None,
+            inferred=promise.inferred,
+            now_deliverable=scope,
+            reported=reported,
+            stages=tuple(c.commitment for c in stages) if len(stages) > 1 else (),
         )
 
+    if later.superseded is not None:
+        nxt = rec_later.commitment(later.superseded.detail)
+        on = later.superseded.occurred
+        due = later.due
+        past = (on - due.latest).days if due is not None and on > due.latest else None
+        after = f", {in_words(past)} after its date ({due.text})" if past and due else ""
+        next_due = f" (due {nxt.due.text})" if nxt.due else " (no date)"
+        return row(
+            Outcome.SUPERSEDED,
+            f"not delivered; superseded on {on}{after} by its next stage "
+            f"{nxt.commitment!r}: {nxt.deliverable!r}{next_due}",
+            past,
+        )
     if later.delivered is not None:
         on = later.delivered.occurred
         if promised is None or on <= promised.latest:
@@ -126,6 +218,10 @@ def _outcome(
         return row(
             Outcome.WITHDRAWN, f"withdrawn {later.withdrawn.occurred}: {later.withdrawn.detail}"
         )
+    if reported is not None and (promised is None or as_at <= promised.latest):
+        # Nothing delivered and nothing overdue yet: what the owner said is the finding.
+        words = reported_words(reported)
+        return row(_REPORTED[ReportedStatus(reported.status)], f"{words}; no delivery recorded")
     if promised is None:
         if later.due is not None:
             return row(Outcome.NOT_YET_DUE, f"no date then; now due {later.due.text}")
@@ -133,7 +229,7 @@ def _outcome(
     if later.due is not None and later.due.latest > promised.latest:
         slip = (later.due.latest - promised.latest).days
         overdue = (
-            f"; overdue by {(as_at - later.due.latest).days} days"
+            f"; overdue by {in_words((as_at - later.due.latest).days)}"
             if as_at > later.due.latest
             else ""
         )
@@ -150,7 +246,7 @@ def _outcome(
         overdue_days = (as_at - promised.latest).days
         return row(
             Outcome.OVERDUE,
-            f"overdue by {overdue_days} days: no evidence of delivery and no new date",
+            f"overdue by {in_words(overdue_days)}: no evidence of delivery and no new date",
             overdue_days,
         )
     return row(Outcome.NOT_YET_DUE, f"due by {promised.latest}; nothing recorded yet")
@@ -162,12 +258,14 @@ def _outcome(
 @dataclass(frozen=True)
 class TimelineStep:
     occurred: date
-    kind: str  # "promised", "revised", "delivered", "withdrawn"
+    kind: str  # "promised", "revised", "reported", "delivered", "withdrawn", "superseded"
     due: DueWindow | None
     slip_days: int | None
     reason: str | None
     unexplained: bool
     source: Source
+    deliverable: str | None = None  # a revision that changed the scope: the new deliverable
+    status: str | None = None  # a reported status (`ReportedStatus`)
 
 
 @dataclass(frozen=True)
@@ -177,10 +275,14 @@ class Timeline:
     deliverable: str
     baseline: DueWindow | None
     steps: tuple[TimelineStep, ...]
+    stages: tuple[str, ...] = ()  # its line of work, first stage first, when it has stages
+    inferred: bool = False
 
 
 def timelines(rec: RecommendationState) -> list[Timeline]:
-    """How each promised date drifted, update by update, against the first promise."""
+    """How each promised date drifted, update by update, against the first promise (of its
+    own stage: a next stage starts a baseline of its own); what the owner reported on the
+    way; a change of scope named as such."""
     result = []
     for c in rec.commitments:
         baseline = c.baseline
@@ -188,23 +290,68 @@ def timelines(rec: RecommendationState) -> list[Timeline]:
         def slip(due: DueWindow | None, baseline: DueWindow | None = baseline) -> int | None:
             return shift_days(due.latest if due else None, baseline.latest if baseline else None)
 
+        reason = f"next stage of {c.supersedes!r}" if c.supersedes else None
         steps = [
-            TimelineStep(c.made_on, "promised", c.baseline, slip(c.baseline), None, False, c.source)
+            TimelineStep(
+                c.made_on, "promised", c.baseline, slip(c.baseline), reason, False, c.source
+            )
         ]
         for r in c.revisions:
             steps.append(
                 TimelineStep(
-                    r.occurred, "revised", r.due, slip(r.due), r.reason, r.unexplained, r.source
+                    r.occurred,
+                    "revised",
+                    r.due,
+                    slip(r.due),
+                    r.reason,
+                    r.unexplained,
+                    r.source,
+                    deliverable=r.deliverable,
                 )
             )
-        for kind, closure in (("delivered", c.delivered), ("withdrawn", c.withdrawn)):
-            if closure is not None:
+        for report in rec.statuses:
+            about = report.commitment == c.commitment or (
+                report.commitment is None and c.action is not None and report.action == c.action
+            )
+            if about:
                 steps.append(
                     TimelineStep(
-                        closure.occurred, kind, None, None, closure.detail, False, closure.source
+                        report.occurred,
+                        "reported",
+                        None,
+                        None,
+                        reported_words(report),
+                        False,
+                        report.source,
+                        status=report.status,
                     )
                 )
-        result.append(Timeline(rec.number, c.commitment, c.deliverable, baseline, tuple(steps)))
+        closures = (
+            ("delivered", c.delivered),
+            ("withdrawn", c.withdrawn),
+            ("superseded", c.superseded),
+        )
+        for kind, closure in closures:
+            if closure is not None:
+                detail = (
+                    f"by its next stage {closure.detail!r}" if kind == "superseded" else None
+                ) or closure.detail
+                steps.append(
+                    TimelineStep(closure.occurred, kind, None, None, detail, False, closure.source)
+                )
+        steps.sort(key=lambda step: step.occurred)  # stable: same-day steps keep their order
+        line = rec.stages(c)
+        result.append(
+            Timeline(
+                rec.number,
+                c.commitment,
+                c.deliverable,
+                baseline,
+                tuple(steps),
+                tuple(x.commitment for x in line) if len(line) > 1 else (),
+                c.inferred,
+            )
+        )
     return result
 
 
@@ -219,9 +366,13 @@ class RecommendationStatus:
 
 
 def status(programme: Programme, policy: Policy = DEFAULT_POLICY) -> list[RecommendationStatus]:
+    """Each recommendation's rating, the review's own stream (its promises about the review
+    as a whole) first; those promises are judged for each recommendation they serve by the
+    policy's `from_review` rule."""
     result = []
     for rec in programme.recommendations:
-        rating, ratings = rate_recommendation(rec, programme.as_at, policy)
+        shared = programme.shared_with(rec)
+        rating, ratings = rate_recommendation(rec, programme.as_at, policy, shared)
         result.append(RecommendationStatus(rec, rating, ratings))
     return result
 

@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Font
 
 from rio.domain.rag import DEFAULT_POLICY, Policy, rate_recommendation
 from rio.domain.state import Programme
+from rio.reports.answers import reported_words
 
 COLUMNS = ("recommendation", "actions", "source", "extent of implementation", "notes")
 
@@ -36,7 +37,8 @@ class TrackerRow:
 def rows(programme: Programme, policy: Policy = DEFAULT_POLICY) -> list[TrackerRow]:
     result = []
     for rec in programme.recommendations:
-        rating, ratings = rate_recommendation(rec, programme.as_at, policy)
+        shared = programme.shared_with(rec)
+        rating, ratings = rate_recommendation(rec, programme.as_at, policy, shared)
         actions = [f"{a.action}: {a.text}" for a in rec.actions]
         for c in rec.commitments:
             due = f", due {c.due.text} (by {c.due.latest})" if c.due else ", no date"
@@ -60,6 +62,7 @@ def rows(programme: Programme, policy: Policy = DEFAULT_POLICY) -> list[TrackerR
             )
         notes = [f"{d.occurred}: {d.decision}" for d in rec.decisions]
         notes += [f"{n.occurred}: {n.text}" for n in rec.notes]
+        notes += [f"{s.occurred}: {reported_words(s)}" for s in rec.statuses]
         slipped = [
             f"{c.commitment}: {sum(1 for r in c.revisions if r.unexplained)} unexplained slip(s)"
             for c in rec.commitments
@@ -67,7 +70,7 @@ def rows(programme: Programme, policy: Policy = DEFAULT_POLICY) -> list[TrackerR
         ]
         result.append(
             TrackerRow(
-                recommendation=f"{rec.number}. {rec.title}",
+                recommendation=rec.title if rec.review_wide else f"{rec.number}. {rec.title}",
                 actions="\n".join(actions),
                 source="\n".join(sources),
                 extent=extent,

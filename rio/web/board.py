@@ -14,13 +14,16 @@ import sqlalchemy as sa
 
 from rio.domain import access, clock
 from rio.domain.access import Role
-from rio.domain.rag import DEFAULT_POLICY, Policy, roll_up
+from rio.domain.rag import DEFAULT_POLICY, Policy, roll_up, salience
 from rio.domain.slip import slip_days
+from rio.domain.state import StatusReport
+from rio.domain.values import REVIEW_WIDE, ReportedStatus
 from rio.projections import codec
 from rio.projections.portfolio import rule_expression
 from rio.projections.read_model import (
     ReadModel,
     commitment_versions,
+    facts,
     recommendation_versions,
     visible,
 )
@@ -47,6 +50,12 @@ class BoardRow:
     slip_days: int  # the largest slip of any commitment against its first promise
     unexplained_slips: int
     commitments: int
+    reported: str | None = None  # the latest status its owner reported, in words
+
+    @property
+    def review_wide(self) -> bool:
+        """The review's own row: its promises about the review as a whole, counted once."""
+        return self.number == REVIEW_WIDE
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,26 @@ class _CommitmentRow:
     open: bool
     withdrawn: bool
     unexplained_slips: int
+    serves: str | None = None
+    shared_rating: str | None = None  # a review-wide row as judged for those it serves
+    shared_rule: str | None = None
+
+    def serves_number(self, number: int) -> bool:
+        return self.serves == "all" or str(number) in (self.serves or "").split(",")
+
+    def shared(self) -> _CommitmentRow:
+        assert self.shared_rating is not None and self.shared_rule is not None
+        return _CommitmentRow(
+            self.commitment,
+            self.shared_rating,
+            self.shared_rule,
+            self.due_text,
+            self.due_latest,
+            self.baseline_latest,
+            self.open,
+            self.withdrawn,
+            self.unexplained_slips,
+        )
 
     @property
     def slip_days(self) -> int:
@@ -92,8 +121,11 @@ def board(
             c.baseline_latest,
             c.delivered_on,
             c.withdrawn_on,
+            c.superseded_on,
+            c.serves,
             c.unexplained_slips,
             rule_expression(as_at, policy).label("rule"),
+            rule_expression(as_at, policy, from_review=True).label("shared_rule"),
         )
         .where(*visible(commitment_versions, as_at, known_at), c.review == review)
         .order_by(c.number, c.ordinal)
@@ -110,18 +142,34 @@ def board(
                     due_text=row.due_text,
                     due_latest=row.due_latest,
                     baseline_latest=row.baseline_latest,
-                    open=row.delivered_on is None and row.withdrawn_on is None,
+                    open=row.delivered_on is None
+                    and row.withdrawn_on is None
+                    and row.superseded_on is None,
                     withdrawn=row.withdrawn_on is not None,
                     unexplained_slips=row.unexplained_slips,
+                    serves=row.serves,
+                    shared_rating=policy.ratings[row.shared_rule],
+                    shared_rule=row.shared_rule,
                 )
             )
+        reported = _reported(conn, review, as_at, known_at)
+    wide = by_number.get(REVIEW_WIDE, [])
     result = []
     for number, text in rec_rows:
         if numbers is not None and number not in numbers:
             continue
         state = codec.loads_recommendation(text)
         commitments = by_number.get(number, [])
-        rolled = roll_up([(r.rating, r.rule) for r in commitments])
+        judged = commitments
+        if number != REVIEW_WIDE:
+            judged = [*commitments, *(r.shared() for r in wide if r.serves_number(number))]
+        rolled = roll_up(
+            [(r.rating, r.rule) for r in judged],
+            [
+                salience(r.rule, as_at, r.due_latest, r.baseline_latest, r.unexplained_slips)
+                for r in judged
+            ],
+        )
         result.append(
             BoardRow(
                 number=number,
@@ -133,13 +181,47 @@ def board(
                 slip_days=max((r.slip_days for r in commitments if not r.withdrawn), default=0),
                 unexplained_slips=sum(r.unexplained_slips for r in commitments),
                 commitments=len(commitments),
+                reported=reported.get(number),
             )
+        )
+    return result
+
+
+def _reported(
+    conn: sa.Connection, review: str, as_at: date, known_at: datetime | None
+) -> dict[int, str]:
+    """Each recommendation's latest reported status as at `as_at`, in words: the owners'
+    own accounts, shown beside the computed rating (never instead of it)."""
+    recs = recommendation_versions
+    query = (
+        sa.select(recs.c.number, facts.c.state)
+        .join(recs, recs.c.rec_id == facts.c.rec_id)
+        .where(
+            *visible(facts, as_at, known_at),
+            *visible(recs, as_at, known_at),
+            recs.c.review == review,
+            facts.c.kind == "statuses",
+        )
+        .order_by(recs.c.number, facts.c.valid_from, facts.c.phase, facts.c.version)
+    )
+    latest: dict[int, list[StatusReport]] = {}
+    for number, text in conn.execute(query):
+        latest.setdefault(number, []).append(codec.loads(StatusReport, text))
+    result = {}
+    for number, reports in latest.items():
+        last = reports[-1].occurred
+        same_day = [r for r in reports if r.occurred == last]
+        about = ", ".join(r.commitment or r.action or "the recommendation" for r in same_day)
+        words = sorted({ReportedStatus(r.status).words for r in same_day})
+        result[number] = (
+            f"reported {' / '.join(words)} ({about}) as of {last}, {same_day[-1].source.cite()}"
         )
     return result
 
 
 def _next_promise(commitments: list[_CommitmentRow], as_at: date) -> NextPromise | None:
     dated = [r for r in commitments if r.open and r.due_latest is not None and r.due_text]
+    # (a review-wide promise is the review's own row's, not each recommendation's)
     if not dated:
         return None
     first = min(dated, key=lambda r: r.due_latest or date.max)

@@ -88,7 +88,10 @@ def test_an_auditor_moves_the_board_in_time_and_reads_the_pages(
         page.get_by_role("button", name="Show the board").click()
         page.wait_for_url("**as_at=2023-11-30**")
         row = rec_row(page, 1)
-        assert row.get_attribute("data-rating") == "Amber"
+        # Green, not Amber (issue 14): the undated delivery plan is the review's own (row 0),
+        # judged once there, and no longer holds recommendation 1 at Amber.
+        assert row.get_attribute("data-rating") == "Green"
+        assert rec_row(page, 0).get_attribute("data-rating") == "Amber"
         earlier_promise = row.locator(".promise-cell").inner_text()
         assert earlier_promise != later_promise
         assert "overdue" not in earlier_promise and "in 152 days" in earlier_promise
@@ -99,7 +102,10 @@ def test_an_auditor_moves_the_board_in_time_and_reads_the_pages(
         assert chart.count() == 1
         assert "Slippage" in chart.locator("title").first.text_content()
         assert "later in 2024" in chart.locator("desc").text_content()
-        assert "unexplained" in page.locator(".history-table").nth(1).inner_text()
+        # The induction's table: recommendation 1's only commitment since the delivery plan
+        # became the review's own (issue 14), so the first table, not the second.
+        induction = page.locator(".history-table").nth(0).inner_text()
+        assert "unexplained" in induction and "scope changed" in induction
         page.screenshot(path=str(ARTIFACTS / "recommendation.png"), full_page=True)
 
         page.goto(f"{private_board}/board/{REVIEW}/promised-vs-delivered")

@@ -18,7 +18,14 @@ from rio.domain import clock
 from rio.domain.rag import RED, rate_recommendation
 from rio.domain.replay import replay
 from rio.domain.state import Commitment, Programme
-from rio.reports.answers import Outcome, PromiseOutcome, promised_vs_delivered, timelines
+from rio.reports.answers import (
+    Outcome,
+    PromisedVsDelivered,
+    PromiseOutcome,
+    promised_vs_delivered,
+    status,
+    timelines,
+)
 from rio.scenario import batches, read
 from tests.conftest import MESSENGER, postgres_schema
 
@@ -83,7 +90,8 @@ def report_row(loaded: Loaded, number: int, name: str) -> PromiseOutcome:
 
 
 def test_loading_records_every_recommendation_of_the_review(loaded: Loaded) -> None:
-    assert loaded.result.recommendations == [1, 2, 3, 4, 5, 6, 7]
+    # 0 is the review's own stream (issue 14): the delivery plan, recorded once for all seven.
+    assert loaded.result.recommendations == [0, 1, 2, 3, 4, 5, 6, 7]
     assert loaded.result.already_recorded == 0
     assert loaded.result.recorded == loaded.rio.position() > 7
 
@@ -125,41 +133,59 @@ def test_edi_improvement_plan_was_delivered_on_8_june_2023(loaded: Loaded) -> No
     assert "2023-06-08" in row.detail
 
 
+# Issue 14: the framework's three dates are three stages (ready for consultation, then the
+# standards finalised, then implementation started), each a deliverable of its own that
+# supersedes the one before; they were modelled as two slips of one deliverable, which
+# measured "+518 days" against a moving target. Each stage now has its own baseline.
+STAGES = (
+    "management-leadership-framework",
+    "management-leadership-framework-finalised",
+    "management-leadership-framework-implementation",
+)
+
+
 @pytest.mark.parametrize(
-    ("as_at", "due"),
+    ("as_at", "stage", "due"),
     [
-        (PROMISED_AS_AT, "by March 2024"),
-        (TRACKER_DATE, "Spring 2025"),
-        (date(2025, 6, 1), "summer 2025"),
+        (PROMISED_AS_AT, 0, "by March 2024"),
+        (TRACKER_DATE, 1, "Spring 2025"),
+        (date(2025, 6, 1), 2, "summer 2025"),
     ],
 )
-def test_management_and_leadership_framework_kept_slipping(
-    loaded: Loaded, as_at: date, due: str
+def test_the_management_and_leadership_framework_moved_on_stage_by_stage(
+    loaded: Loaded, as_at: date, stage: int, due: str
 ) -> None:
-    framework = commitment(loaded, 3, "management-leadership-framework", as_at)
+    rec = programme(loaded, as_at).recommendation(REVIEW, 3)
+    current = rec.commitment(STAGES[stage])
 
-    assert framework.baseline is not None and framework.baseline.text == "by March 2024"
-    assert framework.due is not None and framework.due.text == due
-    assert framework.delivered is None
-    assert (framework.slip_days > 0) == (as_at > PROMISED_AS_AT)
+    assert current.is_open and current.delivered is None
+    assert current.due is not None and current.due.text == due
+    assert current.baseline == current.due and current.slip_days == 0  # its own promise
+    for earlier in STAGES[:stage]:
+        closed = rec.commitment(earlier)
+        assert closed.superseded is not None and not closed.is_open
+    assert [c.commitment for c in rec.stages(current)] == list(STAGES[: stage + 1])
 
 
-def test_management_and_leadership_framework_timeline_shows_two_slips(loaded: Loaded) -> None:
+def test_the_framework_timeline_shows_each_stage_superseded_as_one_line_of_work(
+    loaded: Loaded,
+) -> None:
     rec = programme(loaded, date(2025, 6, 1)).recommendation(REVIEW, 3)
-    (timeline,) = [t for t in timelines(rec) if t.commitment == "management-leadership-framework"]
+    lines = {t.commitment: t for t in timelines(rec)}
 
-    assert [step.kind for step in timeline.steps] == ["promised", "revised", "revised"]
-    assert [step.due.text if step.due else None for step in timeline.steps] == [
-        "by March 2024",
-        "Spring 2025",
-        "summer 2025",
-    ]
-    baseline, first, second = (step.slip_days for step in timeline.steps)
-    assert baseline == 0
-    assert first is not None and second is not None
-    assert 0 < first < second
-    # The tracker gave a reason for the first move; NHS England's page gave none for the second.
-    assert [step.unexplained for step in timeline.steps] == [False, False, True]
+    for name in STAGES:
+        assert lines[name].stages == STAGES
+    first, second, third = (lines[name] for name in STAGES)
+    assert [step.kind for step in first.steps] == ["promised", "superseded"]
+    assert [step.kind for step in second.steps] == ["promised", "superseded"]
+    assert [step.kind for step in third.steps] == ["promised"]
+    assert first.steps[1].occurred == TRACKER_DATE and STAGES[1] in (first.steps[1].reason or "")
+    # No stage slipped within itself, so nothing is counted as an unexplained slip.
+    assert not any(step.unexplained for line in lines.values() for step in line.steps)
+    row = report_row(loaded, 3, STAGES[0])
+    assert row.outcome == Outcome.SUPERSEDED
+    assert row.days == (TRACKER_DATE - date(2024, 3, 31)).days  # past its own date, then replaced
+    assert "6 months after its date" in row.detail
 
 
 def test_board_leadership_competency_framework_was_delivered_in_february_2024(
@@ -218,5 +244,127 @@ def test_known_at_before_the_load_shows_no_recommendations(loaded: Loaded) -> No
 def test_known_at_after_the_load_shows_all_seven(loaded: Loaded) -> None:
     known = programme(loaded, TRACKER_DATE, known_at=loaded.after)
 
-    assert [rec.number for rec in known.recommendations] == [1, 2, 3, 4, 5, 6, 7]
+    # and the review's own stream (0), where the delivery plan is recorded once
+    assert [rec.number for rec in known.recommendations] == [0, 1, 2, 3, 4, 5, 6, 7]
     assert known.recommendations == programme(loaded, TRACKER_DATE).recommendations
+
+
+# --- issue 14: true to the record ------------------------------------------------------------
+
+
+def report(loaded: Loaded) -> PromisedVsDelivered:
+    events = list(loaded.rio.all_events())
+    return promised_vs_delivered(replay(events, PROMISED_AS_AT), replay(events, TRACKER_DATE))
+
+
+def test_the_delivery_plan_has_one_row_saying_it_was_reported_not_published(
+    loaded: Loaded,
+) -> None:
+    rows = [r for r in report(loaded).rows if r.commitment == "delivery-plan"]
+
+    (plan,) = rows  # once, not once per recommendation
+    assert plan.review_wide and plan.recommendations == "all" and plan.serves is None
+    assert plan.outcome == Outcome.REPORTED_NOT_DELIVERED
+    assert plan.reported is not None and plan.reported.occurred == TRACKER_DATE
+    assert "reported not delivered as of 2024-10-01" in plan.detail
+    assert "The plan itself is not yet published." in plan.detail
+    assert "Table of Recommendations" in plan.detail  # the source that says it
+    assert plan.owner == "Department of Health and Social Care"
+    (review_row,) = [
+        s for s in status(replay(loaded.rio.all_events(), TRACKER_DATE)) if s.state.review_wide
+    ]
+    assert review_row.rating.rating == "Amber"  # no date; not Red: nothing was overdue
+    assert "reported not delivered as of 2024-10-01" in review_row.rating.reason
+
+
+def test_the_report_summary_counts_distinct_promises_and_inferred_ones_apart(
+    loaded: Loaded,
+) -> None:
+    answer = report(loaded)
+    names = [(r.recommendation, r.commitment) for r in answer.rows]
+    inferred = {r.commitment for r in answer.rows if r.inferred}
+
+    assert len(names) == len(set(names)) == 15
+    assert inferred == {
+        "edi-improvement-plan",
+        "board-training-offer",
+        "appraisal-non-clinical-managers-first",
+        "leadership-competency-framework",
+        "ned-induction",
+    }
+    assert answer.summary.startswith(
+        "15 commitments as promised at 2023-11-30 (10 stated, 5 inferred), outcome as at "
+        "2024-10-01: "
+    )
+    stated, _, inferred_part = answer.summary.partition("; inferred: ")
+    assert "1 reported not delivered" in stated and "2 no evidence" in stated
+    assert inferred_part.startswith("4 delivered on time, 1 overdue")
+    assert answer.summary.endswith("1 of them for the review as a whole, counted once")
+
+
+def test_recommendation_1_at_the_tracker_date_names_the_245_day_unexplained_slip(
+    loaded: Loaded,
+) -> None:
+    ((rec1, rating),) = [
+        (s.state, s.rating)
+        for s in status(replay(loaded.rio.all_events(), TRACKER_DATE))
+        if s.state.number == 1
+    ]
+
+    assert (rating.rating, rating.rule) == ("Amber", "slipped")
+    assert "'national-induction'" in rating.reason
+    assert "a 245-day unexplained slip" in rating.reason
+    # The review-wide plan no longer sets an Amber floor; the reason says what became of it.
+    assert "has no promised date" not in rating.reason
+    assert "'delivery-plan' is rated once for the review as a whole" in rating.reason
+    assert rating.policy == "rio-default/3"
+    assert rec1.commitment("national-induction").slip_days == 245
+
+
+def test_the_induction_promise_shows_its_change_of_scope_and_its_partnership(
+    loaded: Loaded,
+) -> None:
+    row = report_row(loaded, 1, "national-induction")
+
+    assert row.deliverable.endswith("launched")  # as promised in November 2023
+    assert row.now_deliverable == "Induction framework for all new staff, published"
+    assert row.scope_changed and "scope changed: now 'Induction framework" in row.detail
+    assert row.owner == row.owner_when_promised == "NHS England"
+    rec = programme(loaded, TRACKER_DATE).recommendation(REVIEW, 1)
+    (partnership,) = [n for n in rec.notes if n.commitment == "national-induction"]
+    assert partnership.occurred == date(2023, 11, 20) and "Skills for Care" in partnership.text
+    (line,) = [t for t in timelines(rec) if t.commitment == "national-induction"]
+    revised = [step for step in line.steps if step.kind == "revised"]
+    assert [step.deliverable for step in revised] == [row.now_deliverable]
+
+
+def test_the_trackers_in_progress_for_actions_2_1_to_2_3_is_recorded_as_reported(
+    loaded: Loaded,
+) -> None:
+    rec = programme(loaded, TRACKER_DATE).recommendation(REVIEW, 2)
+
+    assert [(s.action, s.status) for s in rec.statuses] == [
+        ("2.1", "in_progress"),
+        ("2.2", "in_progress"),
+        ("2.3", "in_progress"),
+    ]
+    assert all(s.source.quote and "In" in s.source.quote for s in rec.statuses)
+    before = programme(loaded, date(2024, 9, 30)).recommendation(REVIEW, 2)
+    assert before.statuses == ()
+
+
+def test_the_2022_23_appraisal_focus_is_an_inferred_promise_overdue_in_words(
+    loaded: Loaded,
+) -> None:
+    row = report_row(loaded, 4, "appraisal-non-clinical-managers-first")
+
+    assert row.inferred and row.promised is not None and row.promised.text == "2022/23"
+    assert row.outcome == Outcome.OVERDUE
+    assert row.detail.startswith("overdue by 18 months")  # a year and a half, not "550 days"
+
+
+def test_every_undated_source_says_why_it_has_its_date() -> None:
+    scenario, _ = read(MESSENGER)
+    for name in ("press-release", "tracker", "nhse-programme-page"):
+        note = scenario.sources[name].note
+        assert note is not None and note.startswith("Undated"), name

@@ -21,12 +21,13 @@ from rio.application.commands import (
     NoteProgress,
     RecommendationCommand,
     RecordDelivery,
+    ReportStatus,
     ReviseCommitment,
     WithdrawCommitment,
 )
 from rio.domain import clock
 from rio.domain.errors import DomainError
-from rio.domain.values import Source
+from rio.domain.values import REVIEW_WIDE, ReportedStatus, Source
 
 OCCURRED = st.dates(date(2022, 1, 1), date(2025, 12, 31))
 FIRST_RECORDED = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
@@ -56,6 +57,8 @@ KINDS = (
     "note",
     "assess",
     "correct",
+    "status",  # issue 14: reported statuses, next stages, inferred promises
+    "stage",
 )
 _due = st.sampled_from(PHRASES)
 _commitment = st.sampled_from(COMMITMENTS)
@@ -68,10 +71,27 @@ Drawn = tuple[type[RecommendationCommand], dict[str, Any]]
 def _command(draw: st.DrawFn, rec: Recommendation) -> Drawn:
     kind = draw(st.sampled_from(KINDS))
     if kind == "make":
-        return MakeCommitment, {
+        made: dict[str, Any] = {
             "commitment": draw(_commitment),
             "deliverable": draw(st.sampled_from(["Plan", "Framework", "Scheme"])),
             "due": draw(_due),
+            "inferred": draw(st.booleans()),
+        }
+        if rec.number == REVIEW_WIDE:
+            made["serves"] = draw(st.none() | st.lists(st.integers(1, 2), min_size=1))
+        return MakeCommitment, made
+    if kind == "stage":
+        earlier = draw(_commitment)
+        return MakeCommitment, {
+            "commitment": draw(st.sampled_from([c for c in COMMITMENTS if c != earlier])),
+            "deliverable": "Next stage",
+            "due": draw(_due),
+            "supersedes": earlier,
+        }
+    if kind == "status":
+        return ReportStatus, {
+            "status": draw(st.sampled_from([s.value for s in ReportedStatus])),
+            "commitment": draw(st.none() | _commitment),
         }
     if kind == "revise":
         reason = draw(st.sampled_from([None, "consultation ran long"]))
@@ -96,7 +116,9 @@ def _command(draw: st.DrawFn, rec: Recommendation) -> Drawn:
             "assessor": "panel",
         }
     version = draw(st.integers(1, rec.version))
-    change = draw(st.sampled_from(["due", "occurred", "retract", "deliverable", "evidence"]))
+    change = draw(
+        st.sampled_from(["due", "occurred", "retract", "deliverable", "evidence", "status"])
+    )
     if change == "retract":
         return CorrectEvent, {"version": version, "retract": True, "reason": "recorded in error"}
     value: Any = {
@@ -104,18 +126,20 @@ def _command(draw: st.DrawFn, rec: Recommendation) -> Drawn:
         "occurred": draw(OCCURRED).isoformat(),
         "deliverable": "Corrected deliverable",
         "evidence": "corrected evidence",
+        "status": draw(st.sampled_from([s.value for s in ReportedStatus])),
     }[change]
     return CorrectEvent, {"version": version, "changes": {change: value}, "reason": "typo"}
 
 
 @st.composite
 def histories(draw: st.DrawFn, max_commands: int = 30) -> list[Recommendation.Event]:
-    """Events of one or two recommendations, in the order they were recorded."""
+    """Events of up to two recommendations and the review's own stream (review-wide
+    promises), in the order they were recorded."""
     recorded = FIRST_RECORDED
     recs: dict[int, Recommendation] = {}
     for _ in range(draw(st.integers(1, max_commands))):
         recorded += timedelta(minutes=draw(st.integers(1, 60 * 24 * 40)))
-        number = draw(st.sampled_from([1, 2]))
+        number = draw(st.sampled_from([REVIEW_WIDE, 1, 2]))
         occurred = draw(OCCURRED)
         with clock.use(lambda at=recorded: at):
             try:
@@ -128,10 +152,13 @@ def histories(draw: st.DrawFn, max_commands: int = 30) -> list[Recommendation.Ev
                         occurred=draw(st.dates(date(2022, 1, 1), date(2022, 6, 30))),
                         source=SOURCE,
                         recorded_by="hypothesis",
+                        review_wide=number == REVIEW_WIDE,
                     )
                     continue
                 kind, arguments = _command(draw, recs[number])
-                if kind in (MakeCommitment, AssignOwner):
+                if "supersedes" in arguments:  # a next stage comes after the one it replaces
+                    occurred = draw(st.dates(date(2023, 6, 1), date(2025, 6, 30)))
+                elif kind in (MakeCommitment, AssignOwner):
                     occurred = draw(st.dates(date(2022, 6, 1), date(2024, 6, 30)))
                 elif kind in (ReviseCommitment, RecordDelivery, WithdrawCommitment):
                     occurred = draw(st.dates(date(2023, 6, 1), date(2025, 12, 31)))

@@ -147,6 +147,25 @@ class ApplicationMachine(RuleBasedStateMachine):
         self._send(number, "note", {"note": "in progress", "commitment": commitment}, occurred, gap)
 
     @rule(
+        number=NUMBERS,
+        status=st.sampled_from(["in_progress", "reported_not_delivered", "not_started"]),
+        commitment=st.none() | COMMITMENT,
+        occurred=OCCURRED,
+        gap=GAP,
+    )
+    def report_status(
+        self, number: int, status: str, commitment: str | None, occurred: date, gap: int
+    ) -> None:
+        fields = {"status": status, "commitment": commitment}
+        self._send(number, "status", fields, occurred, gap)
+
+    @rule(number=NUMBERS, pair=st.permutations(["a", "b", "c"]), occurred=OCCURRED, gap=GAP)
+    def next_stage(self, number: int, pair: list[str], occurred: date, gap: int) -> None:
+        earlier, later = pair[:2]
+        fields = {"commitment": later, "deliverable": "Next stage", "supersedes": earlier}
+        self._send(number, "make", fields, occurred, gap)
+
+    @rule(
         number=NUMBERS, owner=st.sampled_from(["NHS England", "DHSC"]), occurred=OCCURRED, gap=GAP
     )
     def assign_owner(self, number: int, owner: str, occurred: date, gap: int) -> None:

@@ -16,6 +16,7 @@ from rio.aggregates.recommendation import Recommendation
 from rio.application.service import RIO
 from rio.domain.rag import rate_recommendation
 from rio.domain.replay import replay
+from rio.reports.answers import promised_vs_delivered, status, timelines
 from tests.properties.histories import OCCURRED, histories
 
 Events = list[Recommendation.Event]
@@ -27,6 +28,13 @@ def answers(events: Events, as_at: date, known_at: datetime | None = None) -> ob
     return (
         programme.recommendations,
         [rate_recommendation(rec, as_at) for rec in programme.recommendations],
+        # With review-wide promises judged for the recommendations they serve (issue 14),
+        # the timelines (stages, reported statuses) and the report against the start.
+        [(s.rating, s.commitments) for s in status(programme)],
+        [timelines(rec) for rec in programme.recommendations],
+        promised_vs_delivered(
+            replay(events, min(as_at, date(2023, 11, 30)), known_at), programme
+        ).rows,
     )
 
 

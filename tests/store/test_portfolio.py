@@ -100,9 +100,14 @@ def test_sql_ratings_match_the_policy_for_every_commitment(
     assert counts == Counter(rule for *_, rule in expected), "the counts the board shows"
     assert [r.rating for r in rows] == [policy.ratings[rule] for *_, rule in expected]
 
-    # The board's roll-up (SQL rules, the domain's roll_up) is rate_recommendation's.
+    # The board's roll-up (SQL rules, the domain's roll_up) is rate_recommendation's, with
+    # the review-wide promises that serve each recommendation judged for it (issue 14).
     rolled = [
-        (rec.number, *_rated(rate_recommendation(rec, as_at, policy)[0]), _slip(rec))
+        (
+            rec.number,
+            *_rated(rate_recommendation(rec, as_at, policy, programme.shared_with(rec))[0]),
+            _slip(rec),
+        )
         for rec in programme.recommendations
     ]
     assert [(b.number, b.rating, b.rule, b.slip_days) for b in boards] == rolled

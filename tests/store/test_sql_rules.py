@@ -28,6 +28,7 @@ from rio.domain.rules import (
     COMMITMENT_FACTS,
     DELIVERED_ON,
     DUE_LATEST,
+    FROM_REVIEW,
     LAST_UPDATE,
     WITHDRAWN_ON,
     After,
@@ -38,6 +39,7 @@ from rio.domain.rules import (
     DaysBefore,
     IsNull,
     IsSet,
+    IsTrue,
     Not,
     truth,
 )
@@ -64,6 +66,7 @@ CONDITIONS: dict[str, Condition] = {
     "not": Not(Before(BASELINE_LATEST, DaysBefore(AS_AT, "stale_after_days"))),
     "shifted_left": After(DaysAfter(AS_AT, "due_soon_days"), DUE_LATEST),
     "as_at_null": AnyOf((IsNull(AS_AT), Not(IsSet(AS_AT)))),
+    "not_from_review": AnyOf((Not(IsTrue(FROM_REVIEW)), IsNull(DUE_LATEST))),
 }
 
 # A narrow range, so equal dates (the edge of every strict comparison) are common.
@@ -119,6 +122,8 @@ def _bool(value: Any) -> bool | None:
     stale=_days,
     due_soon=_days,
     ratings=_ratings,
+    grace=_days,
+    from_review=st.booleans(),
 )
 def test_compiled_sql_and_the_python_evaluator_agree_rule_by_rule(
     engine: Engine,
@@ -127,15 +132,24 @@ def test_compiled_sql_and_the_python_evaluator_agree_rule_by_rule(
     stale: int,
     due_soon: int,
     ratings: dict[str, str],
+    grace: int,
+    from_review: bool,
 ) -> None:
-    policy = Policy(stale_after_days=stale, ratings={**Policy().ratings, **ratings})
+    policy = Policy(
+        stale_after_days=stale,
+        overdue_grace_days=grace,
+        ratings={**Policy().ratings, **ratings},
+    )
+    flags = {FROM_REVIEW.name: from_review}  # fixed by the question, as as_at is
     limits = {**policy.limits, "due_soon_days": due_soon}
     columns = {fact.name: facts_table.c[fact.name] for fact in COMMITMENT_FACTS}
     query = sa.select(
         facts_table.c.id,
-        rule_case(policy, as_at, columns).label("rule"),
+        rule_case(policy, as_at, columns, flags).label("rule"),
         *(
-            condition_expression(condition, as_at, columns, limits).label(name.replace(":", "_"))
+            condition_expression(condition, as_at, columns, limits, flags).label(
+                name.replace(":", "_")
+            )
             for name, condition in CONDITIONS.items()
         ),
     ).order_by(facts_table.c.id)
@@ -146,7 +160,7 @@ def test_compiled_sql_and_the_python_evaluator_agree_rule_by_rule(
 
     assert len(answers) == len(rows)
     for row, answer in zip(rows, answers, strict=True):
-        facts = {AS_AT.name: as_at, **row}
+        facts = {AS_AT.name: as_at, **flags, **row}
         assert answer.rule == rule_that_fires(facts, policy).name, (facts, limits)
         for name, condition in CONDITIONS.items():
             got = _bool(getattr(answer, name.replace(":", "_")))

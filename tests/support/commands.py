@@ -20,6 +20,7 @@ from rio.application.commands import (
     RecommendationCommand,
     RecordDelivery,
     RegisterRecommendation,
+    ReportStatus,
     ReviseCommitment,
     WithdrawCommitment,
 )
@@ -34,6 +35,7 @@ KINDS: Mapping[str, type[RecommendationCommand]] = {
     "note": NoteProgress,
     "owner": AssignOwner,
     "correct": CorrectEvent,
+    "status": ReportStatus,
 }
 SOURCE = Source("Generated source", date(2022, 1, 1), "words")
 RECORDED_BY = "hypothesis"

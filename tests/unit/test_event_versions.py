@@ -175,3 +175,17 @@ def test_the_domain_orders_facts_by_the_phase_each_fact_declares() -> None:
     assert facts.CommitmentMade.phase < facts.CommitmentRevised.phase
     assert facts.CommitmentRevised.phase < facts.MilestoneDelivered.phase
     assert facts.MilestoneDelivered.phase == facts.CommitmentWithdrawn.phase
+
+
+def test_a_version_1_commitment_loads_as_a_stated_promise_of_its_own(
+    mapper: Mapper[UUID],
+) -> None:
+    v1 = Fixture.read(FIXTURES / "Recommendation.CommitmentMade.v1.json")
+    assert "inferred" not in json.loads(v1.state)  # stored before issue 14's fields
+    made = mapper.to_domain_event(v1.stored)
+    assert isinstance(made, Recommendation.CommitmentMade)
+    # set by upcast_v1_v2: not inferred, its own recommendation's, no earlier stage
+    assert (made.inferred, made.serves, made.supersedes) == (False, None, None)
+    wide = FIXTURES / "Recommendation.CommitmentMade.review_wide.v2.json"
+    v2 = json.loads(Fixture.read(wide).state)
+    assert v2["serves"] == [1, 3]

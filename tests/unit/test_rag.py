@@ -124,7 +124,9 @@ def test_commitment_rules(
     commitment = state(recommendation(*steps), as_at).commitments[0]
     result = rate_commitment(commitment, as_at)
     assert (result.rating, result.rule) == (rating, rule)
-    assert result.policy == "rio-default/2"
+    # /3 (issue 14) added the superseded, from_review and overdue_in_grace rules; none of
+    # these cases' ratings changed.
+    assert result.policy == "rio-default/3"
 
 
 def test_overdue_explanation_names_the_missed_promise_and_its_source() -> None:
@@ -185,9 +187,12 @@ def test_the_policy_is_data_that_can_be_overridden() -> None:
 def test_the_rule_table_is_ordered_and_gives_the_default_ratings() -> None:
     assert RULE_NAMES == (
         "withdrawn",
+        "superseded",
         "delivered_late",
         "delivered_on_time",
+        "from_review",
         "overdue",
+        "overdue_in_grace",
         "stale",
         "no_date",
         "slipped",

@@ -23,7 +23,9 @@ def test_the_board_shows_each_recommendations_rating_owner_next_promise_and_slip
     page = board.get(BOARD, as_at="2024-06-01")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert numbers(page.text) == [1, 2, 3, 4, 5, 6, 7, 8]
+    # Row 0 is the review as a whole (issue 14): the delivery plan, counted once there
+    # rather than once under each recommendation.
+    assert numbers(page.text) == [0, 1, 2, 3, 4, 5, 6, 7, 8]
     first = row(page.text, 1)
     assert "Targeted interventions" in first
     assert "Red overdue" in first
@@ -35,7 +37,10 @@ def test_the_board_shows_each_recommendations_rating_owner_next_promise_and_slip
     assert "245 days 1 unexplained" in later  # slip against the first promise, never explained
 
     earlier = board.get(BOARD, as_at="2023-11-30").text
-    assert "Amber" in row(earlier, 1)
+    # Green, not Amber: the undated delivery plan is the review's (row 0), judged once there
+    # (issue 14), and no longer sets an Amber floor under recommendation 1.
+    assert "Green on track" in row(earlier, 1)
+    assert "Amber no recent update" in row(earlier, 0)  # the plan, unheard of since 2022
     assert "April 2024 by 30 April 2024 in 152 days" in row(earlier, 1)
     assert "Inspect &lt;leadership&gt; &amp; culture" in earlier  # escaped, never markup
 
@@ -376,3 +381,29 @@ def test_owner_keys_read_the_same_recommendations_through_the_api_and_the_board(
         seen[name] = (api, page)
     assert seen["spelt"] == seen["canonical"]
     assert seen["canonical"][0] == ([8] if canonical == CQC else [1, 2, 3, 4, 5, 6, 7])
+
+
+def test_the_board_shows_the_review_as_a_whole_once_and_what_owners_reported(
+    board: Board,
+) -> None:
+    board.sign_in("auditor")
+    page = board.get(BOARD, as_at="2024-10-02").text
+
+    review_row = row(page, 0)
+    assert review_row.startswith("All ") and "(the review as a whole)" in review_row
+    assert "reported not delivered (delivery-plan) as of 2024-10-01" in review_row
+    assert "reported in progress (2.1, 2.2, 2.3) as of 2024-10-01" in row(page, 2)
+    assert "reported" not in row(board.get(BOARD, as_at="2024-09-30").text, 2)
+    detail = board.get(f"{BOARD}/0", as_at="2024-10-02")
+    assert detail.status_code == 200
+    assert "Delivery plan with clear timelines" in text(detail.text)
+
+
+def test_a_recommendation_page_shows_stages_and_changes_of_scope(board: Board) -> None:
+    board.sign_in("auditor")
+    framework = text(board.get(f"{BOARD}/3", as_at="2025-06-01").text)
+    assert framework.count("Superseded by its next stage") == 2  # stages 1 and 2
+    induction = text(board.get(f"{BOARD}/1", as_at="2024-10-02").text)
+    assert "scope changed now “Induction framework for all new staff, published”" in induction
+    plan = text(board.get(f"{BOARD}/0", as_at="2024-10-02").text)
+    assert "Reported by its owner" in plan and "The plan itself is not yet published." in plan

@@ -31,6 +31,7 @@ from rio.api.schemas import (
     OwnerIn,
     RegisterIn,
     RevisionIn,
+    StatusIn,
     WithdrawalIn,
 )
 from rio.application.batch import Labelled, RecommendationBatch, in_valid_time_order
@@ -162,6 +163,11 @@ def record_delivery(
 @_command("/progress-notes", "Note progress")
 def note_progress(target: TargetDep, body: NoteIn, commands: CommandsDep) -> JSONResponse:
     return commands.run(target, "note_progress", body, body.command)
+
+
+@_command("/statuses", "Record where something stands as its owner reports it")
+def report_status(target: TargetDep, body: StatusIn, commands: CommandsDep) -> JSONResponse:
+    return commands.run(target, "report_status", body, body.command)
 
 
 @_command("/assessments", "Record a human status assessment on a named scale")

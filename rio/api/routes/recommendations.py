@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from rio.aggregates.recommendation import Recommendation
+from rio.aggregates.recommendation import Recommendation, recommendation_id
 from rio.api.commands import etag
 from rio.api.deps import (
     AsAt,
@@ -34,6 +34,7 @@ from rio.domain.access import READERS
 from rio.domain.errors import NotFound
 from rio.domain.rag import rate_commitment, rate_recommendation
 from rio.domain.state import Programme, RecommendationState
+from rio.domain.values import REVIEW_WIDE
 from rio.reports.answers import timelines, to_json
 from rio.reports.history import event_row
 
@@ -97,7 +98,12 @@ def get_recommendation(
 ) -> dict[str, Any]:
     stored = readable(services, principal, target)
     state = state_as_at(services, target, as_at, known_at, replay)
-    rating, _ = rate_recommendation(state, as_at, services.policy)
+    # The review-wide promises that serve it are judged for it as `status` judges them.
+    wide = services.programme(
+        as_at, known_at, replay=replay, only=recommendation_id(target.review, REVIEW_WIDE)
+    )
+    shared = Programme(as_at, known_at, (*wide.recommendations, state)).shared_with(state)
+    rating, _ = rate_recommendation(state, as_at, services.policy, shared)
     data: dict[str, Any] = to_json(state)
     data.pop("id", None)
     data["commitments"] = [

@@ -9,6 +9,8 @@ from rio.aggregates.recommendation import recommendation_id
 from rio.api.deps import ServicesDep
 from rio.domain.errors import NotFound
 from rio.domain.rag import rate_commitment, rate_recommendation
+from rio.domain.state import Programme
+from rio.domain.values import REVIEW_WIDE
 from rio.reports.answers import timelines
 from rio.web import chart
 from rio.web.pages import render
@@ -26,7 +28,8 @@ def recommendation_page(
     viewer: CurrentViewer,
     services: ServicesDep,
 ) -> Response:
-    if not number.isdigit() or not 1 <= int(number) <= 100_000:
+    # 0 is the review's own stream (REVIEW_WIDE): its promises about the review as a whole.
+    if not number.isdigit() or not 0 <= int(number) <= 100_000:
         raise NotFound(f"there is no page at {request.url.path}")
     n = int(number)
     when = asked_when(request, services, viewer)
@@ -45,7 +48,12 @@ def recommendation_page(
             f"{when.as_at}{known}: it was registered on {current[0].registered_on}"
         )
     state = found[0]
-    rating, _ = rate_recommendation(state, when.as_at, services.policy)
+    # The review-wide promises that serve it are judged for it as the board judges them.
+    wide = services.programme(
+        when.as_at, when.known_at, only=recommendation_id(review, REVIEW_WIDE)
+    ).recommendations
+    shared = Programme(when.as_at, when.known_at, (*wide, state)).shared_with(state)
+    rating, _ = rate_recommendation(state, when.as_at, services.policy, shared)
     lines = timelines(state)
     return render(
         request,
