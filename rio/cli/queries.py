@@ -21,6 +21,7 @@ from rio.cli.common import (
     parse_date,
     parse_known_at,
     runtime,
+    warn_undated,
 )
 from rio.domain import clock
 from rio.domain.errors import DatesOutOfOrder
@@ -33,6 +34,12 @@ AsAtOption = Annotated[str | None, typer.Option("--as-at", help="Valid date (def
 KnownAtOption = Annotated[
     str | None, typer.Option("--known-at", help="What RIO had recorded by then.")
 ]
+PublicAtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--public-at", help="Only facts whose source was published by this date (YYYY-MM-DD)."
+    ),
+]
 RecArgument = Annotated[str, typer.Argument(help="Recommendation number, or REVIEW:NUMBER.")]
 ReviewOption = Annotated[str | None, typer.Option("--review")]
 
@@ -42,17 +49,22 @@ def status_command(
     known_at: KnownAtOption = None,
     as_json: JsonOption = False,
     use_replay: ReplayOption = False,
+    public_at: PublicAtOption = None,
 ) -> None:
     """Every recommendation's RAG rating, with the reason for it."""
     day = parse_date("--as-at", as_at, clock.today())
     moment = parse_known_at(known_at)
+    public = parse_date("--public-at", public_at) if public_at else None
     root = runtime()
-    rows = status(root.reader(use_replay).programme(day, moment), root.policy)
+    reader = root.reader(use_replay, public)
+    rows = status(reader.programme(day, moment), root.policy)
+    left_out = warn_undated(reader, day, moment)
     if as_json:
         emit_json(
             {
                 "as_at": day,
                 "known_at": moment,
+                **({"public_at": public, "undated_left_out": left_out} if public else {}),
                 "recommendations": [
                     {
                         "review": r.state.review,
@@ -68,7 +80,11 @@ def status_command(
             }
         )
         return
-    table = Table(title=f"Status as at {day}" + (f", as known at {known_at}" if known_at else ""))
+    table = Table(
+        title=f"Status as at {day}"
+        + (f", as known at {known_at}" if known_at else "")
+        + (f", as the public record stood on {public}" if public else "")
+    )
     for column in ("Rec", "Title", "RAG", "Why", "Assessed"):
         table.add_column(column)
     for r in rows:
@@ -91,12 +107,15 @@ def promised_vs_delivered_command(
     known_at: Annotated[str | None, typer.Option("--known-at")] = None,
     as_json: JsonOption = False,
     use_replay: ReplayOption = False,
+    public_at: PublicAtOption = None,
 ) -> None:
     """What was promised on one date against what had happened by another."""
     promised = parse_date("--promised-as-at", promised_as_at)
     delivered = parse_date("--delivered-as-at", delivered_as_at, clock.today())
-    reader = runtime().reader(use_replay)
+    public = parse_date("--public-at", public_at) if public_at else None
+    reader = runtime().reader(use_replay, public)
     moment = parse_known_at(known_at)
+    warn_undated(reader, delivered, moment)
     try:
         report = promised_vs_delivered(
             reader.programme(promised, moment), reader.programme(delivered, moment)
@@ -110,7 +129,10 @@ def promised_vs_delivered_command(
     if as_json:
         emit_json(report)
         return
-    table = Table(title=f"Promised as at {promised} against delivered as at {delivered}")
+    table = Table(
+        title=f"Promised as at {promised} against delivered as at {delivered}"
+        + (f", as the public record stood on {public}" if public else "")
+    )
     for column in ("Rec", "Commitment", "Promised", "Outcome", "Detail"):
         table.add_column(column)
     for row in report.rows:

@@ -13,6 +13,7 @@ from rio.api.deps import (
     CurrentPrincipal,
     KnownAt,
     PagingDep,
+    PublicAt,
     Replay,
     ServicesDep,
     log_position,
@@ -78,15 +79,20 @@ def get_status(
     replay: Replay,
     paging: PagingDep,
     review: ReviewFilter = None,
+    public_at: PublicAt = None,
 ) -> dict[str, Any]:
     programme = _visible(
-        services, principal, services.programme(as_at, known_at, replay=replay), review
+        services,
+        principal,
+        services.programme(as_at, known_at, replay=replay, public_at=public_at),
+        review,
     )
     rows = status(programme, services.policy)
     page = rows[paging.offset : paging.offset + paging.page_size]
     return {
         "as_at": as_at,
         "known_at": known_at,
+        "public_at": public_at,
         "position": log_position(services, principal.role),
         "page": paging.page,
         "page_size": paging.page_size,
@@ -130,12 +136,16 @@ def get_promised_vs_delivered(
         ),
     ] = None,
     review: ReviewFilter = None,
+    public_at: PublicAt = None,
 ) -> dict[str, Any]:
     delivered = delivered_as_at or clock.today()
     then = _visible(
-        services, principal, services.programme(promised_as_at, known_at, replay=replay), review
+        services,
+        principal,
+        services.programme(promised_as_at, known_at, replay=replay, public_at=public_at),
+        review,
     )
-    later = services.programme(delivered, known_at, replay=replay)
+    later = services.programme(delivered, known_at, replay=replay, public_at=public_at)
     try:
         report = promised_vs_delivered(then, later)
     except DatesOutOfOrder as error:  # the report's refusal, named as this query's field
@@ -145,6 +155,7 @@ def get_promised_vs_delivered(
     return {
         **data,
         "review": review,
+        "public_at": public_at,
         "position": log_position(services, principal.role),
         "page": paging.page,
         "page_size": paging.page_size,
