@@ -18,6 +18,7 @@ from eventsourcing.persistence import PersistenceError
 from rio.cli.alerts import alerts_app, scheduler_app
 from rio.cli.audit import audit_app
 from rio.cli.common import open_runtime
+from rio.cli.correct import correct_command
 from rio.cli.keys import keys_app
 from rio.cli.projections import projections_app
 from rio.cli.queries import history_command, report_app, status_command, timeline_command
@@ -38,6 +39,7 @@ app.command("status")(status_command)
 app.command("timeline")(timeline_command)
 app.command("history")(history_command)
 app.command("serve")(serve)
+app.command("correct")(correct_command)
 
 
 def _show_version(asked: bool) -> None:
