@@ -22,6 +22,7 @@ from rio.cli.correct import correct_command
 from rio.cli.keys import keys_app
 from rio.cli.projections import projections_app
 from rio.cli.queries import history_command, report_app, status_command, timeline_command
+from rio.cli.restatements import restatements_command
 from rio.cli.scenario import scenario_app
 from rio.cli.serve import serve
 from rio.domain.errors import DomainError
@@ -40,6 +41,7 @@ app.command("timeline")(timeline_command)
 app.command("history")(history_command)
 app.command("serve")(serve)
 app.command("correct")(correct_command)
+report_app.command("restatements")(restatements_command)
 
 
 def _show_version(asked: bool) -> None:
