@@ -66,13 +66,24 @@ def restatements_command(
     if as_json:
         emit_json(report)
         return
-    table = Table(title=f"Restatements as at {day}: {earlier} against {later}")
+    out = console()
+    out.print(f"Restatements as at {day}: {earlier} against {later}")
+    if report.counts:
+        counts = Table()
+        for column in ("Count", "Was", "Now"):
+            counts.add_column(column)
+        for c in report.counts:
+            counts.add_row(c.count, f"{c.before} of {c.of_before}", f"{c.after} of {c.of_after}")
+        out.print(counts)
+    table = Table()
     for column in ("Rec", "Commitment", "Answer", "Was", "Now", "Because"):
         table.add_column(column)
+    recorded = known_at is not None
     for change in report.changes:
         because = "; ".join(
-            f"{c.type} {c.occurred} ({c.source.cite()}), recorded {c.recorded:%Y-%m-%d %H:%M}"
-            + ("" if c.seen_by == "later" else ", seen earlier only")
+            f"{c.type} of {c.occurred}, {c.source.cite()}"
+            + (f", recorded {c.recorded:%Y-%m-%d %H:%M}" if recorded else "")
+            + ("" if c.seen_by == "later" else " (seen earlier only)")
             for c in change.because
         )
         table.add_row(
@@ -83,6 +94,6 @@ def restatements_command(
             change.after,
             because,
         )
-    out = console()
-    out.print(table)
+    if report.changes:
+        out.print(table)
     out.print(report.summary)
