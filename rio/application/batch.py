@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 from rio.aggregates.recommendation import Recommendation
 from rio.application.commands import RecommendationCommand, RegisterRecommendation
 from rio.domain.errors import DomainError
-from rio.domain.references import describe
+from rio.domain.references import as_yaml, describe
 
 # Fields that say who recorded an event and when, not what it says.
 _BOOKKEEPING = {
@@ -154,8 +154,8 @@ def correction_hint(event: Recommendation.Event, recommendation: Recommendation)
     ref = describe(event, recommendation.history)
     return (
         f"event {event.originator_version}, {ref}: put it back as recorded and add an "
-        f"event_corrected entry whose corrects: names {ref} (with changes: or "
-        f"retracted: true, and reason:), or run `rio correct {recommendation.review}:"
+        f"event_corrected entry with corrects: {as_yaml(ref)} and changes: (or "
+        f"retracted: true) and reason:, or run `rio correct {recommendation.review}:"
         f"{recommendation.number} --event {ref} --set FIELD=VALUE --reason ... --source ...`"
     )
 

@@ -143,6 +143,15 @@ def describe(event: R.Fact, history: Sequence[R.Fact]) -> str:
     return str(event.originator_version)
 
 
+def as_yaml(text: str) -> str:
+    """A reference `describe` gave, as a scenario file's `corrects:` mapping."""
+    type_, _, rest = text.partition(":")
+    if type_.isdigit():
+        return f"{{version: {type_}}}"
+    pairs = [f"type: {type_}"] + [p.replace("=", ": ", 1) for p in rest.split(",") if p]
+    return "{" + ", ".join(pairs) + "}"
+
+
 def _spell(ref: EventReference) -> str:
     if not ref.fields:
         return ref.type or ""

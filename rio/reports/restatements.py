@@ -171,7 +171,10 @@ def _changed(
     after: RecommendationStatus | None,
     causes: list[tuple[str | None, Cause]],
 ) -> list[Change]:
-    state = (after or before).state  # type: ignore[union-attr]
+    either = after or before
+    if either is None:
+        return []
+    state = either.state
     because_all = tuple(c for _, c in causes)
 
     def change(answer: str, old: str, new: str, commitment: str | None = None) -> Change:

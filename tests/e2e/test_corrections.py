@@ -152,7 +152,9 @@ def test_an_edited_file_is_told_exactly_how_to_record_a_correction(
 
     message = str(refused_.value)
     assert "commitment_revised:commitment=alpha" in message
-    assert "event_corrected" in message
+    assert "event_corrected entry with corrects: {type: commitment_revised, commitment: alpha}" in (
+        message
+    )
     assert "rio correct test-review:1 --event commitment_revised:commitment=alpha" in message
 
 
