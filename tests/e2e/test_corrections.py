@@ -234,3 +234,27 @@ def test_rio_correct_refuses_an_ambiguous_reference_with_the_candidates(
         "--source",
         "s",
     )
+
+
+def test_a_scenario_correction_is_seen_with_known_at_on_the_command_line(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    path = write(tmp_path, BASE)
+    ok(sqlite_url, "scenario", "load", str(path))
+    loaded = datetime.now(UTC).replace(microsecond=0)
+    while datetime.now(UTC).replace(microsecond=0) == loaded:
+        time.sleep(0.01)  # --known-at is read to the second
+    before = datetime.now(UTC).replace(microsecond=0).isoformat()
+    write(tmp_path, BASE + _correction(REVISION))
+
+    said = ok(sqlite_url, "scenario", "load", str(path))
+
+    assert "1 events recorded" in said
+
+    def status_reason(*known_at: str) -> str:
+        answer = as_json(sqlite_url, "status", "--as-at", "2023-12-01", *known_at)
+        (first,) = [r for r in answer["recommendations"] if r["number"] == 1]
+        return str(first["commitments"]["alpha"]["facts"])
+
+    assert "later in 2024" in status_reason("--known-at", before)
+    assert "June 2024" in status_reason()
