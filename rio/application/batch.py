@@ -110,7 +110,8 @@ def plan(
         return fresh, 1 + len(batch.commands), 0
     # Match what the batch would record against what is stored, by content. Corrections
     # recorded elsewhere (the API, `rio correct`) need not be in the input.
-    unmatched_stored = Counter(_signature(e, stored) for e in stored.history[1:])
+    said = [(e, _signature(e, stored)) for e in stored.history[1:]]
+    unmatched_stored = Counter(signature for _, signature in said)
     new: list[Labelled[RecommendationCommand]] = []
     for command in batch.commands:
         _run(command, fresh)
@@ -121,9 +122,8 @@ def plan(
             new.append(command)
     left_over = [
         e
-        for e in stored.history[1:]
-        if not isinstance(e, Recommendation.EventCorrected)
-        and unmatched_stored[_signature(e, stored)] > 0
+        for e, signature in said
+        if not isinstance(e, Recommendation.EventCorrected) and unmatched_stored[signature] > 0
     ]
     if new and left_over:
         raise BatchRefused(
