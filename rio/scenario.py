@@ -246,9 +246,11 @@ class EventCorrected(EventSpec):
     reason: str = Field(min_length=1)
 
     _due_as_text = field_validator("changes", mode="before")(
-        lambda v: {k: _as_phrase(x) if k == "due" else x for k, x in v.items()}
-        if isinstance(v, dict)
-        else v
+        lambda v: (
+            {k: _as_phrase(x) if k == "due" else x for k, x in v.items()}
+            if isinstance(v, dict)
+            else v
+        )
     )
 
     @model_validator(mode="after")
