@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from types import TracebackType
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -26,7 +27,7 @@ from rio.application.service import RIO
 from rio.domain.rag import Policy
 from rio.logging import configure
 from rio.projections.read_model import ReadModel, make_engine
-from rio.projections.readers import Reader, ReplayReader
+from rio.projections.readers import PublicRecordReader, Reader, ReplayReader
 from rio.settings import Door, Settings, get_settings
 
 
@@ -70,8 +71,11 @@ class Runtime:
             )
         return self._read_model
 
-    def reader(self, replay: bool = False) -> Reader:
-        """The read model, or (replay) a fold over every event: the reference answer."""
+    def reader(self, replay: bool = False, public_at: date | None = None) -> Reader:
+        """The read model, or (replay) a fold over every event: the reference answer; with
+        `public_at`, the fold of what was on the public record then."""
+        if public_at is not None:
+            return PublicRecordReader(self.store, public_at)
         return ReplayReader(self.store) if replay else self.read_model
 
     @property

@@ -37,7 +37,9 @@ from rio.application.commands import (
     ReviseCommitment,
     WithdrawCommitment,
 )
+from rio.application.corrections import CorrectReferencedEvent
 from rio.domain.errors import DomainError
+from rio.domain.references import reference
 from rio.domain.values import REVIEW_WIDE, Source
 
 FORMAT = "rio-scenario/1"
@@ -88,6 +90,7 @@ class EventSpec(Cited):
 
     recommendation: int | None = None
     recommendations: Literal["all"] | list[int] | None = None
+    ref: str | None = Field(default=None, min_length=1)  # a slug a correction may name
 
     @model_validator(mode="after")
     def _one_home(self) -> EventSpec:
@@ -281,8 +284,107 @@ class StatusAssessed(EventSpec):
         )
 
 
+# --- corrections (issue 14 item 7): a recorded fact is changed by a correction, never by
+# editing the file. `corrects:` names the target by what it says, or by another entry's `ref:`.
+
+
+class EventCorrected(EventSpec):
+    type: Literal["event_corrected"]
+    corrects: dict[str, Any] | str
+    changes: dict[str, Any] | None = None
+    retracted: bool = False
+    reason: str = Field(min_length=1)
+
+    _due_as_text = field_validator("changes", mode="before")(
+        lambda v: (
+            {k: _as_phrase(x) if k == "due" else x for k, x in v.items()}
+            if isinstance(v, dict)
+            else v
+        )
+    )
+
+    @model_validator(mode="after")
+    def _changes_or_retracted(self) -> EventCorrected:
+        if bool(self.changes) == self.retracted:
+            raise ValueError("a correction gives changes: (field: new value) or retracted: true")
+        return self
+
+    def command(self, source: Source, recorded_by: str) -> CorrectReferencedEvent:
+        if isinstance(self.corrects, str):  # resolved by `_resolved` before commands are made
+            raise ScenarioError(f"the correction's ref {self.corrects!r} was not resolved")
+        return CorrectReferencedEvent(
+            event=reference(self.corrects),
+            changes=self.changes,
+            retract=self.retracted,
+            reason=self.reason,
+            occurred=self.occurred,
+            source=source,
+            recorded_by=recorded_by,
+        )
+
+
+def _correction_problems(scenario: Scenario, lines: dict[Path_, int], name: str) -> list[str]:
+    """Refs unique in the file; each correction's `ref` and new `source` known."""
+    problems = []
+    refs: dict[str, int] = {}
+    for index, event in enumerate(scenario.events):
+        if event.ref is not None and event.ref in refs:
+            problems.append(
+                f"{name}:{lines[('events', index, 'ref')]}: ref {event.ref!r} is already used "
+                f"by events.{refs[event.ref]}; a ref names one event"
+            )
+        elif event.ref is not None:
+            refs[event.ref] = index
+    for index, event in enumerate(scenario.events):
+        if not isinstance(event, EventCorrected):
+            continue
+        if isinstance(event.corrects, str):
+            target = refs.get(event.corrects)
+            where = f"{name}:{lines[('events', index, 'corrects')]}"
+            if target is None:
+                known = ", ".join(sorted(refs)) or "none in this file"
+                problems.append(f"{where}: no event has ref {event.corrects!r} (refs: {known})")
+            elif scenario.events[target].stream != event.stream:
+                theirs = _stream_words(scenario.events[target])
+                problems.append(
+                    f"{where}: ref {event.corrects!r} is an event of {theirs}, "
+                    f"not {_stream_words(event)}"
+                )
+        new_source = (event.changes or {}).get("source")
+        if new_source is not None and new_source not in scenario.sources:
+            problems.append(
+                f"{name}:{lines[('events', index, 'changes', 'source')]}: source "
+                f"{new_source!r} is not among the sources of this file"
+            )
+    return problems
+
+
+def _resolved(scenario: Scenario) -> Scenario:
+    """Corrections with `corrects:` as a reference and a changed `source:` as a document."""
+    refs = {e.ref: e for e in scenario.events if e.ref is not None}
+    events: list[Any] = []
+    for event in scenario.events:
+        if isinstance(event, EventCorrected):
+            update: dict[str, Any] = {}
+            if isinstance(event.corrects, str):
+                target = refs[event.corrects]
+                named = {"type": target.type, "occurred": target.occurred, "quote": target.quote}
+                for key in ("commitment", "action"):
+                    if getattr(target, key, None) is not None:
+                        named[key] = getattr(target, key)
+                update["corrects"] = named
+            if event.changes and "source" in event.changes:
+                doc = scenario.sources[event.changes["source"]]
+                document = {"document": doc.document, "date": doc.date, "url": doc.url}
+                update["changes"] = {**event.changes, "source": {**document, "file": doc.file}}
+            event = event.model_copy(update=update)
+        events.append(event)
+    return scenario.model_copy(update={"events": events})
+
+
 AnyEvent = Annotated[
-    DecisionRecorded
+    EventCorrected
+    | DecisionRecorded
     | OwnerAssigned
     | CommitmentMade
     | CommitmentRevised
@@ -393,6 +495,7 @@ def _check_references(scenario: Scenario, lines: dict[Path_, int], name: str) ->
                     "is not among the recommendations of this file"
                 )
         problems += _unknown_sources([(("events", index), event)], scenario, lines, name)
+    problems += _correction_problems(scenario, lines, name)
     if problems:
         raise ScenarioError("\n".join(problems))
 
@@ -416,6 +519,7 @@ def batches(
     scenario: Scenario, lines: dict[Path_, int], name: str, recorded_by: str
 ) -> list[RecommendationBatch]:
     """One batch per recommendation; its events in valid-time order, file order within a day."""
+    scenario = _resolved(scenario)
 
     def cite(item: Cited) -> Source:
         doc = scenario.sources[item.source]
@@ -465,6 +569,12 @@ def batches(
     if wide:
         result.insert(0, _review_wide_batch(scenario, lines, name, recorded_by, wide, cite))
     return result
+
+
+def _stream_words(event: EventSpec) -> str:
+    return (
+        "the review as a whole" if event.stream == REVIEW_WIDE else f"recommendation {event.stream}"
+    )
 
 
 def _review_wide_batch(

@@ -217,6 +217,31 @@ def replay_param(
 Replay = Annotated[bool, Depends(replay_param)]
 
 
+def public_at_param(
+    principal: CurrentPrincipal,
+    public_at: Annotated[
+        QueryDate | None,
+        Query(
+            description="The public record's clock: only facts whose source was published "
+            "by this date (YYYY-MM-DD); a source with no publication date counts as "
+            "unpublished. Answered by the fold (rio.domain.public_record), so, like replay, "
+            "for auditors and the secretariat.",
+            examples=["2024-06-01"],
+        ),
+    ] = None,
+) -> date | None:
+    if public_at is not None and principal.role not in REPLAYERS:
+        raise ApiProblem(
+            403,
+            "public_at is answered by the replay, for auditors and the secretariat",
+            slug="forbidden",
+        )
+    return public_at
+
+
+PublicAt = Annotated[date | None, Depends(public_at_param)]
+
+
 @dataclass(frozen=True)
 class Paging:
     page: int

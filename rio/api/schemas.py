@@ -951,6 +951,10 @@ class StatusPage(Page):
 
     as_at: date
     known_at: datetime | None
+    public_at: date | None = Field(
+        default=None,
+        description="Only facts whose source was published by this date, when asked.",
+    )
     position: int | None = Field(
         description="The event log position the answer was read at; null for owner keys "
         "(the log counts everyone's records)."
@@ -1053,6 +1057,10 @@ class ReportPage(Page):
     promised_as_at: date
     delivered_as_at: date
     known_at: datetime | None
+    public_at: date | None = Field(
+        default=None,
+        description="Only facts whose source was published by this date, when asked.",
+    )
     position: int | None = Field(
         description="The event log position the answer was read at; null for owner keys "
         "(the log counts everyone's records)."

@@ -118,10 +118,13 @@ class Services:
         *,
         replay: bool = False,
         only: UUID | None = None,
+        public_at: date | None = None,
     ) -> Programme:
-        """The programme (or just recommendation `only`) from the read model or the replay."""
-        if replay:
-            programme = self.runtime.reader(replay=True).programme(as_at, known_at)
+        """The programme (or just recommendation `only`) from the read model or the replay;
+        with `public_at`, from the fold of what was on the public record then."""
+        if replay or public_at is not None:
+            reader = self.runtime.reader(replay=True, public_at=public_at)
+            programme = reader.programme(as_at, known_at)
             if only is None:
                 return programme
             return replace(

@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 from rio.aggregates.recommendation import Recommendation
 from rio.application.commands import RecommendationCommand, RegisterRecommendation
 from rio.domain.errors import DomainError
+from rio.domain.references import as_yaml, describe
 
 # Fields that say who recorded an event and when, not what it says.
 _BOOKKEEPING = {
@@ -77,12 +78,12 @@ def in_valid_time_order(
     ]
 
 
-def content(event: Recommendation.Event) -> str:
+def content(event: Recommendation.Event, leave_out: frozenset[str] = frozenset()) -> str:
     """What an event says, without who recorded it or when: equal content means same fact."""
     fields = {
         f.name: getattr(event, f.name)
         for f in dataclasses.fields(event)
-        if f.name not in _BOOKKEEPING
+        if f.name not in _BOOKKEEPING and f.name not in leave_out
     }
     return f"{type(event).__name__}{sorted(fields.items())!r}"
 
@@ -97,38 +98,66 @@ def plan(
             batch.registration.label,
             DomainError(
                 f"recommendation {fresh.number} is already registered with other details; "
-                "record a correction to change them"
+                "put them back and record a correction: an event_corrected entry with "
+                "corrects: {type: registered} and changes: {field: new value}, or "
+                f"`rio correct {fresh.review}:{fresh.number} --event registered "
+                "--set FIELD=VALUE --reason ... --source ...`"
             ),
         )
     if stored is None:
         for command in batch.commands:
             _run(command, fresh)
         return fresh, 1 + len(batch.commands), 0
-    # Match what the batch would record against what is stored, by content.
-    unmatched_stored = Counter(
-        content(e) for e in stored.history[1:] if not isinstance(e, Recommendation.EventCorrected)
-    )
+    # Match what the batch would record against what is stored, by content. Corrections
+    # recorded elsewhere (the API, `rio correct`) need not be in the input.
+    said = [(e, _signature(e, stored)) for e in stored.history[1:]]
+    unmatched_stored = Counter(signature for _, signature in said)
     new: list[Labelled[RecommendationCommand]] = []
     for command in batch.commands:
         _run(command, fresh)
-        signature = content(fresh.history[-1])
+        signature = _signature(fresh.history[-1], fresh)
         if unmatched_stored[signature] > 0:
             unmatched_stored[signature] -= 1
         else:
             new.append(command)
-    left_over = +unmatched_stored
+    left_over = [
+        e
+        for e, signature in said
+        if not isinstance(e, Recommendation.EventCorrected) and unmatched_stored[signature] > 0
+    ]
     if new and left_over:
         raise BatchRefused(
             new[0].label,
             DomainError(
                 f"this differs from what is recorded for recommendation {stored.number} "
-                f"({sum(left_over.values())} recorded event(s) are not in the input): an edited "
-                "fact is changed by recording a correction, never by editing the input"
+                f"({len(left_over)} recorded event(s) are not in the input, e.g. "
+                f"{correction_hint(left_over[0], stored)}): an edited fact is changed by "
+                "recording a correction, never by editing the input"
             ),
         )
     for command in new:
         _run(command, stored)
     return stored, len(new), 1 + len(batch.commands) - len(new)
+
+
+def _signature(event: Recommendation.Event, recommendation: Recommendation) -> str:
+    """What an event says; for a correction, what it says about what it corrects, since
+    its target's version differs between a stored history and a file's fresh copy."""
+    if not isinstance(event, Recommendation.EventCorrected):
+        return content(event)
+    target = next(e for e in recommendation.history if e.originator_version == event.corrects)
+    return f"{content(event, frozenset({'corrects'}))} of {_signature(target, recommendation)}"
+
+
+def correction_hint(event: Recommendation.Event, recommendation: Recommendation) -> str:
+    """How to change a recorded event without editing the input, concretely."""
+    ref = describe(event, recommendation.history)
+    return (
+        f"event {event.originator_version}, {ref}: put it back as recorded and add an "
+        f"event_corrected entry with corrects: {as_yaml(ref)} and changes: (or "
+        f"retracted: true) and reason:, or run `rio correct {recommendation.review}:"
+        f"{recommendation.number} --event {ref} --set FIELD=VALUE --reason ... --source ...`"
+    )
 
 
 def _register(registration: Labelled[RegisterRecommendation]) -> Recommendation:

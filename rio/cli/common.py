@@ -19,6 +19,7 @@ from rich.console import Console
 from rio.aggregates.recommendation import Recommendation
 from rio.domain import clock
 from rio.domain.errors import DomainError
+from rio.projections.readers import PublicRecordReader
 from rio.reports.answers import to_json
 from rio.runtime import Runtime
 
@@ -116,6 +117,20 @@ def find_recommendation(rec: str, review: str | None) -> Recommendation:
             )
         review = reviews[0]
     return runtime().store.find(review, number)
+
+
+def warn_undated(reader: object, as_at: date, known_at: datetime | None) -> int:
+    """Say on stderr how many facts an answer "as the public record stood" left out because
+    their source has no publication date (rio.domain.public_record); 0 for other readers."""
+    if not isinstance(reader, PublicRecordReader):
+        return 0
+    left_out = reader.undated(as_at, known_at)
+    if left_out:
+        typer.echo(
+            f"rio: note: {left_out} fact(s) left out: their source has no publication date",
+            err=True,
+        )
+    return left_out
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (shape in the README).")]

@@ -18,9 +18,11 @@ from eventsourcing.persistence import PersistenceError
 from rio.cli.alerts import alerts_app, scheduler_command
 from rio.cli.audit import audit_app
 from rio.cli.common import open_runtime
+from rio.cli.correct import correct_command
 from rio.cli.keys import keys_app
 from rio.cli.projections import projections_app
 from rio.cli.queries import history_command, report_app, status_command, timeline_command
+from rio.cli.restatements import restatements_command
 from rio.cli.scenario import scenario_app
 from rio.cli.serve import serve
 from rio.domain.errors import DomainError
@@ -47,6 +49,8 @@ app.command("timeline")(timeline_command)
 app.command("history")(history_command)
 app.command("serve")(serve)
 app.command("scheduler")(scheduler_command)
+app.command("correct")(correct_command)
+report_app.command("restatements")(restatements_command)
 
 
 def _show_version(asked: bool) -> None:

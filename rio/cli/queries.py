@@ -26,6 +26,7 @@ from rio.cli.common import (
     parse_date,
     parse_known_at,
     runtime,
+    warn_undated,
 )
 from rio.domain import clock
 from rio.domain.errors import DatesOutOfOrder
@@ -56,6 +57,12 @@ KnownAtOption = Annotated[
         "such as 2024-06-01T09:00Z); default everything recorded so far.",
     ),
 ]
+PublicAtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--public-at", help="Only facts whose source was published by this date (YYYY-MM-DD)."
+    ),
+]
 RecArgument = Annotated[str, typer.Argument(help="Recommendation number, or REVIEW:NUMBER.")]
 ReviewOption = Annotated[
     str | None,
@@ -72,17 +79,22 @@ def status_command(
     known_at: KnownAtOption = None,
     as_json: JsonOption = False,
     use_replay: ReplayOption = False,
+    public_at: PublicAtOption = None,
 ) -> None:
     """Every recommendation's RAG rating, with the reason for it."""
     day = parse_date("--as-at", as_at, clock.today())
     moment = parse_known_at(known_at)
+    public = parse_date("--public-at", public_at) if public_at else None
     root = runtime()
-    rows = status(root.reader(use_replay).programme(day, moment), root.policy)
+    reader = root.reader(use_replay, public)
+    rows = status(reader.programme(day, moment), root.policy)
+    left_out = warn_undated(reader, day, moment)
     if as_json:
         emit_json(
             {
                 "as_at": day,
                 "known_at": moment,
+                **({"public_at": public, "undated_left_out": left_out} if public else {}),
                 "recommendations": [
                     {
                         "review": r.state.review,
@@ -99,7 +111,11 @@ def status_command(
         )
         return
     out = console()
-    title = f"Status as at {day}" + (f", as known at {known_at}" if known_at else "")
+    title = (
+        f"Status as at {day}"
+        + (f", as known at {known_at}" if known_at else "")
+        + (f", as the public record stood on {public}" if public else "")
+    )
     out.print(status_table(rows, title))
 
 
@@ -179,6 +195,7 @@ def promised_vs_delivered_command(
     known_at: KnownAtOption = None,
     as_json: JsonOption = False,
     use_replay: ReplayOption = False,
+    public_at: PublicAtOption = None,
 ) -> None:
     """What was promised on one date against what had happened by another."""
     promised = parse_date("--promised-as-at", promised_as_at)
@@ -189,8 +206,10 @@ def promised_vs_delivered_command(
             "judged unless --delivered-as-at says otherwise: give an earlier "
             "--promised-as-at, or a --delivered-as-at on or after it"
         )
-    reader = runtime().reader(use_replay)
+    public = parse_date("--public-at", public_at) if public_at else None
+    reader = runtime().reader(use_replay, public)
     moment = parse_known_at(known_at)
+    warn_undated(reader, delivered, moment)
     try:
         report = promised_vs_delivered(
             reader.programme(promised, moment), reader.programme(delivered, moment)
@@ -204,7 +223,10 @@ def promised_vs_delivered_command(
     if as_json:
         emit_json(report)
         return
-    table = Table(title=f"Promised as at {promised} against delivered as at {delivered}")
+    table = Table(
+        title=f"Promised as at {promised} against delivered as at {delivered}"
+        + (f", as the public record stood on {public}" if public else "")
+    )
     for column in ("Rec", "Commitment", "Promised", "Outcome", "Detail"):
         table.add_column(column)
     for row in report.rows:

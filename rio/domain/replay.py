@@ -14,7 +14,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from rio.domain import facts as R
-from rio.domain.history import effective
+from rio.domain.public_record import effective
 from rio.domain.state import (
     Action,
     Assessment,
@@ -31,14 +31,20 @@ from rio.domain.state import (
 from rio.domain.values import OwnerRole
 
 
-def replay(events: Iterable[R.Fact], as_at: date, known_at: datetime | None = None) -> Programme:
-    """The programme as it stood on `as_at`, from what RIO had recorded by `known_at`."""
+def replay(
+    events: Iterable[R.Fact],
+    as_at: date,
+    known_at: datetime | None = None,
+    public_at: date | None = None,
+) -> Programme:
+    """The programme as it stood on `as_at`, from what RIO had recorded by `known_at` (and,
+    with `public_at`, only what was on the public record then: `rio.domain.public_record`)."""
     by_recommendation: dict[UUID, list[R.Fact]] = defaultdict(list)
     for event in events:
         by_recommendation[event.originator_id].append(event)
     states = []
     for history in by_recommendation.values():
-        facts = [f for f in effective(history, known_at) if f.occurred <= as_at]
+        facts = [f for f in effective(history, known_at, public_at) if f.occurred <= as_at]
         if facts and isinstance(facts[0], R.Registered):
             states.append(fold(facts))
     states.sort(key=lambda s: (s.review, s.number))

@@ -388,7 +388,7 @@ def to_json(value: Any) -> Any:
         return value.to_dict()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         data = {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        if isinstance(value, PromisedVsDelivered):
+        if hasattr(value, "summary"):  # a report's one-line summary (a property)
             data["summary"] = value.summary
         return data
     if isinstance(value, StrEnum):

@@ -13,8 +13,10 @@ from rio.api.deps import (
     CurrentPrincipal,
     KnownAt,
     PagingDep,
+    PublicAt,
     Replay,
     ServicesDep,
+    known_at_for,
     log_position,
     require,
 )
@@ -25,10 +27,11 @@ from rio.api.services import Services
 from rio.application.keys import Principal
 from rio.audit.stamp import stamp
 from rio.domain import access, clock
-from rio.domain.access import EXPORTERS, READERS
+from rio.domain.access import EXPORTERS, READERS, REPLAYERS
 from rio.domain.errors import DatesOutOfOrder
 from rio.domain.state import Programme
 from rio.reports.answers import promised_vs_delivered, status, to_json
+from rio.reports.restatements import Knowledge, restatements
 from rio.reports.tracker import rows as tracker_rows
 from rio.reports.tracker import to_csv, to_xlsx
 
@@ -79,15 +82,20 @@ def get_status(
     replay: Replay,
     paging: PagingDep,
     review: ReviewFilter = None,
+    public_at: PublicAt = None,
 ) -> dict[str, Any]:
     programme = _visible(
-        services, principal, services.programme(as_at, known_at, replay=replay), review
+        services,
+        principal,
+        services.programme(as_at, known_at, replay=replay, public_at=public_at),
+        review,
     )
     rows = status(programme, services.policy)
     page = rows[paging.offset : paging.offset + paging.page_size]
     return {
         "as_at": as_at,
         "known_at": known_at,
+        "public_at": public_at,
         "position": log_position(services, principal.role),
         "page": paging.page,
         "page_size": paging.page_size,
@@ -131,12 +139,16 @@ def get_promised_vs_delivered(
         ),
     ] = None,
     review: ReviewFilter = None,
+    public_at: PublicAt = None,
 ) -> dict[str, Any]:
     delivered = delivered_as_at or clock.today()
     then = _visible(
-        services, principal, services.programme(promised_as_at, known_at, replay=replay), review
+        services,
+        principal,
+        services.programme(promised_as_at, known_at, replay=replay, public_at=public_at),
+        review,
     )
-    later = services.programme(delivered, known_at, replay=replay)
+    later = services.programme(delivered, known_at, replay=replay, public_at=public_at)
     try:
         report = promised_vs_delivered(then, later)
     except DatesOutOfOrder as error:  # the report's refusal, named as this query's field
@@ -146,6 +158,7 @@ def get_promised_vs_delivered(
     return {
         **data,
         "review": review,
+        "public_at": public_at,
         "position": log_position(services, principal.role),
         "page": paging.page,
         "page_size": paging.page_size,
@@ -153,6 +166,51 @@ def get_promised_vs_delivered(
         "next_page": paging.next_page(len(rows)),
         "rows": rows[paging.offset : paging.offset + paging.page_size],
     }
+
+
+@router.get(
+    "/reports/restatements",
+    dependencies=[Depends(require(*REPLAYERS))],
+    summary="Each answer as at a date that changed between two knowledge dates, and why",
+)
+def get_restatements(
+    principal: CurrentPrincipal,
+    services: ServicesDep,
+    as_at: Annotated[
+        QueryDate,
+        Query(description="The past date whose answers are compared.", examples=["2024-07-01"]),
+    ],
+    known_at: KnownAt,
+    public_at: PublicAt,
+    against_known_at: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="The later recorded-time knowledge date (default now).",
+            examples=["2026-01-02"],
+        ),
+    ] = None,
+    against_public_at: Annotated[
+        QueryDate | None,
+        Query(
+            description="The later publication-date knowledge date (default: no limit).",
+            examples=["2024-11-21"],
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    """The earlier knowledge date is `known_at` and/or `public_at`; the later one is
+    `against_known_at` and/or `against_public_at`. Answered by the fold over every event."""
+    earlier = Knowledge(known_at=known_at, public_at=public_at)
+    later = Knowledge(
+        known_at=known_at_for(principal.role, "query.against_known_at", against_known_at),
+        public_at=against_public_at,
+    )
+    events = list(services.rio.all_events())
+    try:
+        report = restatements(events, as_at, earlier, later, services.policy)
+    except DatesOutOfOrder as error:
+        raise field_problem("query.against_known_at", str(error)) from None
+    return {**to_json(report), "position": log_position(services, principal.role)}
 
 
 @router.get(
