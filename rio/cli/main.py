@@ -21,6 +21,7 @@ from rio.cli.common import open_runtime
 from rio.cli.keys import keys_app
 from rio.cli.projections import projections_app
 from rio.cli.queries import history_command, report_app, status_command, timeline_command
+from rio.cli.reviews import portfolio_command, reviews_command
 from rio.cli.scenario import scenario_app
 from rio.cli.serve import serve
 from rio.domain.errors import DomainError
@@ -38,6 +39,8 @@ app.command("status")(status_command)
 app.command("timeline")(timeline_command)
 app.command("history")(history_command)
 app.command("serve")(serve)
+app.command("reviews")(reviews_command)
+app.command("portfolio")(portfolio_command)
 
 
 def _show_version(asked: bool) -> None:

@@ -18,6 +18,7 @@ from rio.cli.common import (
     console,
     emit_json,
     find_recommendation,
+    only_review,
     parse_date,
     parse_known_at,
     runtime,
@@ -34,12 +35,15 @@ KnownAtOption = Annotated[
     str | None, typer.Option("--known-at", help="What RIO had recorded by then.")
 ]
 RecArgument = Annotated[str, typer.Argument(help="Recommendation number, or REVIEW:NUMBER.")]
-ReviewOption = Annotated[str | None, typer.Option("--review")]
+ReviewOption = Annotated[
+    str | None, typer.Option("--review", help="Only this review (its key; `rio reviews`).")
+]
 
 
 def status_command(
     as_at: AsAtOption = None,
     known_at: KnownAtOption = None,
+    review: ReviewOption = None,
     as_json: JsonOption = False,
     use_replay: ReplayOption = False,
 ) -> None:
@@ -47,7 +51,8 @@ def status_command(
     day = parse_date("--as-at", as_at, clock.today())
     moment = parse_known_at(known_at)
     root = runtime()
-    rows = status(root.reader(use_replay).programme(day, moment), root.policy)
+    rows = status(only_review(root.reader(use_replay).programme(day, moment), review), root.policy)
+    several = len({r.state.review for r in rows}) > 1  # then each row says its review
     if as_json:
         emit_json(
             {
@@ -69,12 +74,17 @@ def status_command(
         )
         return
     table = Table(title=f"Status as at {day}" + (f", as known at {known_at}" if known_at else ""))
-    for column in ("Rec", "Title", "RAG", "Why", "Assessed"):
+    for column in ("Review",) * several + ("Rec", "Title", "RAG", "Why", "Assessed"):
         table.add_column(column)
     for r in rows:
         assessed = "; ".join(f"{a.rating} ({a.scale}, {a.occurred})" for a in r.state.assessments)
         table.add_row(
-            str(r.state.number), r.state.title, r.rating.rating, r.rating.reason, assessed
+            *(r.state.review,) * several,
+            str(r.state.number),
+            r.state.title,
+            r.rating.rating,
+            r.rating.reason,
+            assessed,
         )
     console().print(table)
 
@@ -89,6 +99,7 @@ def promised_vs_delivered_command(
         typer.Option("--delivered-as-at", help="Judge outcomes as at this date (default today)."),
     ] = None,
     known_at: Annotated[str | None, typer.Option("--known-at")] = None,
+    review: ReviewOption = None,
     as_json: JsonOption = False,
     use_replay: ReplayOption = False,
 ) -> None:
@@ -98,9 +109,9 @@ def promised_vs_delivered_command(
     reader = runtime().reader(use_replay)
     moment = parse_known_at(known_at)
     try:
-        report = promised_vs_delivered(
-            reader.programme(promised, moment), reader.programme(delivered, moment)
-        )
+        then = only_review(reader.programme(promised, moment), review)
+        key = then.recommendations[0].review if review and then.recommendations else review
+        report = promised_vs_delivered(then, reader.programme(delivered, moment), key)
     except DatesOutOfOrder as error:  # the report's refusal, in this command's option names
         raise CLIError(
             str(error)
@@ -111,14 +122,20 @@ def promised_vs_delivered_command(
         emit_json(report)
         return
     table = Table(title=f"Promised as at {promised} against delivered as at {delivered}")
-    for column in ("Rec", "Commitment", "Promised", "Outcome", "Detail"):
+    several = len({row.review for row in report.rows}) > 1  # then each row says its review
+    for column in ("Review",) * several + ("Rec", "Commitment", "Promised", "Outcome", "Detail"):
         table.add_column(column)
     for row in report.rows:
         promised_text = (
             f"{row.promised.text} (by {row.promised.latest})" if row.promised else "no date"
         )
         table.add_row(
-            str(row.recommendation), row.deliverable, promised_text, row.outcome.value, row.detail
+            *(row.review,) * several,
+            str(row.recommendation),
+            row.deliverable,
+            promised_text,
+            row.outcome.value,
+            row.detail,
         )
     out = console()
     out.print(table)

@@ -46,6 +46,7 @@ class PromiseOutcome:
     days: int | None
     now_due: DueWindow | None
     unexplained_slips: int
+    review: str = ""  # the review the commitment belongs to (rows of many reviews meet)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def _outcome(
             days=days,
             now_due=later.due,
             unexplained_slips=sum(1 for r in later.revisions if r.unexplained),
+            review=rec.review,
         )
 
     if later.delivered is not None:
