@@ -28,8 +28,8 @@ from rio.domain.access import EXPORTERS, READERS
 from rio.domain.errors import DatesOutOfOrder
 from rio.domain.state import Programme
 from rio.reports.answers import promised_vs_delivered, status, to_json
+from rio.reports.tracker import file_name, to_csv, to_xlsx
 from rio.reports.tracker import rows as tracker_rows
-from rio.reports.tracker import to_csv, to_xlsx
 
 router = APIRouter(tags=["programme"], responses=documented(401, 403, 422, 429, 503))
 
@@ -172,10 +172,13 @@ def export_csv(
     programme = _visible(
         services, principal, services.programme(as_at, known_at, replay=replay), review
     )
+    name = file_name(programme, as_at, "csv", review)
     return Response(
-        to_csv(tracker_rows(programme, services.policy)),
+        to_csv(
+            tracker_rows(programme, services.policy, services.runtime.review_register.registered())
+        ),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="rio-tracker-{as_at}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
@@ -197,8 +200,12 @@ def export_xlsx(
     programme = _visible(
         services, principal, services.programme(as_at, known_at, replay=replay), review
     )
+    name = file_name(programme, as_at, "xlsx", review)
     return Response(
-        to_xlsx(tracker_rows(programme, services.policy), title=f"Tracker {as_at}"),
+        to_xlsx(
+            tracker_rows(programme, services.policy, services.runtime.review_register.registered()),
+            title=f"Tracker {as_at}",
+        ),
         media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="rio-tracker-{as_at}.xlsx"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
