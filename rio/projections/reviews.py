@@ -63,6 +63,26 @@ review_versions = sa.Table(
 )
 sa.Index("rio_rm_review_versions_id", review_versions.c.review_id, review_versions.c.recorded_to)
 
+# Per-review counts about what is known now read only this index, never the wide rows: the
+# programme read model's own "now" index lacks the review. Created by the register (below),
+# beside that read model's tables, so their definition and rebuilds are untouched.
+_c = commitment_versions.c
+COMMITMENTS_BY_REVIEW_NOW = sa.Index(
+    "rio_rm_commitment_versions_review_now",
+    _c.review,
+    _c.number,
+    _c.valid_from,
+    _c.valid_to,
+    _c.withdrawn_on,
+    _c.delivered_on,
+    _c.baseline_latest,
+    _c.due_latest,
+    _c.last_update,
+    _c.unexplained_slips,
+    sqlite_where=_c.recorded_to.is_(None),
+    postgresql_where=_c.recorded_to.is_(None),
+)
+
 review_tracking = sa.Table(
     "rio_rm_review_tracking",
     metadata,
@@ -123,6 +143,7 @@ class ReviewRegister:
         self.engine = engine
         self._writer = engine.execution_options(rio_write=True)
         self._ready = False
+        self._indexed = False
 
     def ensure_tables(self) -> None:
         if self._ready:
@@ -132,6 +153,17 @@ class ReviewRegister:
             if conn.execute(_tracking_query()).first() is None:
                 conn.execute(review_tracking.insert().values(name=TRACKING_NAME, position=0))
         self._ready = True
+
+    def ensure_index(self) -> None:
+        """The covering index the per-review counts read, on a read model made before it
+        (a read model built since has it: it is declared on the table)."""
+        if self._indexed:
+            return
+        with self._writer.begin() as conn:
+            if not sa.inspect(conn).has_table(commitment_versions.name):
+                return  # the read model creates it with its tables
+            COMMITMENTS_BY_REVIEW_NOW.create(conn, checkfirst=True)
+        self._indexed = True
 
     def catch_up(self) -> int:
         """Apply the Review events recorded since the tracked position; how many."""
@@ -354,44 +386,57 @@ def rating_counts(
     policy: Policy,
     scope: Scope | None,
 ) -> dict[str, dict[str, int]]:
-    """Recommendations by rolled-up rating, per review (only those in `scope`)."""
+    """Recommendations by rolled-up rating, per review (only those in `scope`).
+
+    Two grouped queries, never a row per recommendation for a whole-review question: the
+    worst rank of each recommendation's commitments, counted per review and rank, and the
+    recommendations per review; those with no commitment are the difference (Not rated)."""
     recs, c = recommendation_versions, commitment_versions.c
+    by_number = scope is not None and any(v is not None for v in scope.values())
+    rec_where = visible(recs, as_at, known_at)
+    commitment_where = visible(commitment_versions, as_at, known_at)
+    if scope is not None and not by_number and len(scope) <= 500:
+        rec_where.append(recs.c.review.in_(sorted(scope)))
+        commitment_where.append(c.review.in_(sorted(scope)))
     worst = (
         sa.select(c.review, c.number, sa.func.max(_rank(as_at, policy)).label("rank"))
-        .where(*visible(commitment_versions, as_at, known_at))
+        .where(*commitment_where)
         .group_by(c.review, c.number)
-        .subquery()
     )
-    joined = recs.outerjoin(
-        worst, sa.and_(worst.c.review == recs.c.review, worst.c.number == recs.c.number)
-    )
-    where = visible(recs, as_at, known_at)
-    by_number = scope is not None and any(v is not None for v in scope.values())
-    if scope is not None and not by_number and len(scope) <= 500:
-        where.append(recs.c.review.in_(sorted(scope)))
-    if by_number:
-        query: sa.Select[Any] = sa.select(recs.c.review, recs.c.number, worst.c.rank)
-    else:
-        query = sa.select(recs.c.review, worst.c.rank, sa.func.count()).group_by(
-            recs.c.review, worst.c.rank
-        )
-    query = query.select_from(joined).where(*where)
     result: dict[str, dict[str, int]] = {}
+
+    def add(review: str, rank: int | None, count: int) -> None:
+        rating = NOT_RATED if rank is None else _RATING_OF_RANK[int(rank)]
+        per = result.setdefault(review, {})
+        per[rating] = per.get(rating, 0) + count
+
     with model.engine.connect() as conn:
-        for row in conn.execute(query):
-            if scope is not None and row.review not in scope:
-                continue
-            if by_number:
-                assert scope is not None
-                kept = scope[row.review]
-                if kept is not None and row.number not in kept:
-                    continue
-                count = 1
-            else:
-                count = int(row[2])
-            rating = NOT_RATED if row.rank is None else _RATING_OF_RANK[int(row.rank)]
-            per = result.setdefault(row.review, {})
-            per[rating] = per.get(rating, 0) + count
+        if by_number:
+            assert scope is not None
+            ranks = {(r.review, r.number): r.rank for r in conn.execute(worst)}
+            for review, number in conn.execute(
+                sa.select(recs.c.review, recs.c.number).where(*rec_where)
+            ):
+                kept = scope.get(review, set())
+                if review in scope and (kept is None or number in kept):
+                    add(review, ranks.get((review, number)), 1)
+            return result
+        ranked = worst.subquery()
+        rated: dict[str, int] = {}
+        for review, rank, count in conn.execute(
+            sa.select(ranked.c.review, ranked.c.rank, sa.func.count()).group_by(
+                ranked.c.review, ranked.c.rank
+            )
+        ):
+            if scope is None or review in scope:
+                add(review, rank, int(count))
+                rated[review] = rated.get(review, 0) + int(count)
+        for review, count in conn.execute(
+            sa.select(recs.c.review, sa.func.count()).where(*rec_where).group_by(recs.c.review)
+        ):
+            unrated = int(count) - rated.get(review, 0)
+            if unrated and (scope is None or review in scope):
+                add(review, None, unrated)
     return result
 
 
@@ -443,11 +488,15 @@ def index(
     """Each review (in `scope`, if given) by title, with its recommendations counted by
     rating as at `as_at`, known at `known_at` (and its commitments by outcome)."""
     model.refresh()
-    reviews = register.reviews(model, known_at)
+    register.ensure_index()
     ratings = rating_counts(model, as_at, known_at, policy, scope)
+    # Registered reviews, and those known only by their recommendations as at `as_at`.
+    reviews = register.registered(known_at)
+    for key in ratings:
+        reviews.setdefault(key, unregistered(key))
     by_rule = outcome_counts(model, as_at, known_at, policy, scope) if outcomes else {}
     result = []
-    for key, info in reviews.items():
+    for key, info in sorted(reviews.items()):
         if scope is not None and key not in scope:
             continue
         counts = ratings.get(key, {})
