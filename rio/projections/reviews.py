@@ -144,6 +144,7 @@ class ReviewRegister:
         self._writer = engine.execution_options(rio_write=True)
         self._ready = False
         self._indexed = False
+        self._now: tuple[int | None, dict[str, ReviewInfo]] | None = None
 
     def ensure_tables(self) -> None:
         if self._ready:
@@ -201,7 +202,7 @@ class ReviewRegister:
                 )
 
     def registered(self, known_at: datetime | None = None) -> dict[str, ReviewInfo]:
-        """The registered reviews (as known at `known_at`), by key."""
+        """The registered reviews (as known at `known_at`), by key (a new dict each call)."""
         self.catch_up()
         t = review_versions
         query = sa.select(t)
@@ -213,7 +214,15 @@ class ReviewRegister:
                 t.c.recorded_from <= k, sa.or_(t.c.recorded_to.is_(None), t.c.recorded_to > k)
             )
         with self.engine.connect() as conn:
-            return {row.key: _info(row) for row in conn.execute(query)}
+            # The rows only ever grow: the last row id says whether what is known now changed
+            # since it was last read (a thousand reviews cost more to decode than to count).
+            stamp = conn.execute(sa.select(sa.func.max(t.c.row_id))).scalar()
+            if known_at is None and self._now is not None and self._now[0] == stamp:
+                return dict(self._now[1])
+            found = {row.key: _info(row) for row in conn.execute(query)}
+        if known_at is None:
+            self._now = (stamp, found)
+        return dict(found)
 
     def reviews(self, model: ReadModel, known_at: datetime | None = None) -> dict[str, ReviewInfo]:
         """Every review: registered, or with a recommendation on record; by key, in order."""
@@ -567,7 +576,10 @@ def portfolio(
     overdue promises and the longest unexplained slips, narrowed by `filters` and to what
     the reader may read (`readable`, from `readable_scope`)."""
     model.refresh()
-    reviews = register.reviews(model, known_at)
+    narrowed = filters != Filters()
+    # Unregistered reviews matter to a filter (their kind is "review"); otherwise the
+    # counts below name every review that has recommendations as at the date.
+    reviews = register.reviews(model, known_at) if narrowed else register.registered(known_at)
     scope = intersect(filters.scope(model, reviews), readable)
     counts = index(model, register, as_at, known_at, policy=policy, scope=scope, outcomes=True)
     c = commitment_versions.c
