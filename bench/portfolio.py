@@ -9,10 +9,14 @@ of valid-time order (recorded years after it occurred, not in the order it happe
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+import sys
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from rio.aggregates.recommendation import Recommendation
+from rio.aggregates.review import Review
 from rio.application.service import RIO
 from rio.domain import clock
 from rio.domain.errors import DomainError
@@ -41,7 +45,12 @@ def recommendations(seed: int, target_events: int) -> Iterator[Recommendation]:
 
 
 def _history(
-    rnd: random.Random, review: str, number: int, published: date, recorded: datetime
+    rnd: random.Random,
+    review: str,
+    number: int,
+    published: date,
+    recorded: datetime,
+    notes: int = 3,
 ) -> Recommendation:
     source = Source(f"{review} source", published, "the words it rests on")
     tick = [recorded]
@@ -92,7 +101,7 @@ def _history(
                     )
                 )
                 when += timedelta(days=rnd.randint(30, 200))
-            for _ in range(rnd.randint(0, 3)):
+            for _ in range(rnd.randint(0, notes)):
                 steps.append(
                     (when, "note_progress", {"note": "work continues", "commitment": name})
                 )
@@ -156,3 +165,182 @@ def load(rio: RIO, seed: int, target_events: int, per_transaction: int = 50) -> 
     if batch:
         rio.save(*batch)
     return rio.position()
+
+
+# --- a national portfolio: many registered reviews (issue 18) ---------------------------------
+
+KINDS = ("review", "inquiry", "coroners_report", "committee_report", "audit_report")
+THEMES = ("Leadership", "Workforce", "Patient safety", "Governance", "Discharge", "Data")
+
+
+def national(
+    seed: int, reviews: int, recommendations: int, notes: int = 3
+) -> Iterator[Review | Recommendation]:
+    """`reviews` registered reviews (mixed kinds, themed recommendations) holding
+    `recommendations` recommendations between them, each review followed by its own."""
+    rnd = random.Random(seed)
+    recorded = datetime(2026, 1, 1, tzinfo=UTC)
+    left = recommendations
+    for index in range(reviews):
+        # Spread what is left over the reviews left, a little unevenly (as real ones are).
+        share = left / (reviews - index)
+        count = max(1, min(left - (reviews - index - 1), round(share * rnd.uniform(0.5, 1.5))))
+        if index == reviews - 1:
+            count = left
+        left -= count
+        key = f"review-{seed}-{index + 1:04d}"
+        published = date(2019, 1, 1) + timedelta(days=rnd.randrange(0, 1800))
+        kind = rnd.choice(KINDS)
+        with clock.use(lambda at=recorded: at):
+            yield Review.register(
+                key=key,
+                title=f"{kind.replace('_', ' ').capitalize()} {index + 1}: bench portfolio",
+                kind=kind,
+                sponsor=rnd.choice(["DHSC", "NHS England", "HM Coroner", "NAO"]),
+                published=published,
+                themes={n: rnd.choice(THEMES) for n in range(1, count + 1)},
+                recorded_by="bench",
+            )
+        for number in range(1, count + 1):
+            recorded += timedelta(seconds=rnd.randint(1, 60))
+            yield _history(rnd, key, number, published, recorded, notes)
+
+
+def load_national(
+    rio: RIO,
+    seed: int,
+    reviews: int,
+    recommendations: int,
+    notes: int = 3,
+    per_transaction: int = 50,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Record a national portfolio; returns the store's position (events recorded)."""
+    batch: list[Review | Recommendation] = []
+    done = 0
+    for aggregate in national(seed, reviews, recommendations, notes):
+        batch.append(aggregate)
+        if len(batch) >= per_transaction:
+            rio.save(*batch)
+            done += len(batch)
+            batch = []
+            if progress is not None:
+                progress(done)
+    if batch:
+        rio.save(*batch)
+    return rio.position()
+
+
+def _percentiles(timings: list[float]) -> dict[str, float]:
+    ordered = sorted(timings)
+    return {
+        "p50_ms": ordered[len(ordered) // 2] * 1000,
+        "p99_ms": ordered[min(len(ordered) - 1, round(len(ordered) * 0.99) - 1)] * 1000,
+    }
+
+
+def measure(url: str, samples: int) -> dict[str, Any]:
+    """Board index, portfolio view (all reviews; and as an owner key sees it) and the
+    whole-portfolio export, on a store already loaded; the read model caught up first."""
+    from rio.domain.access import Role
+    from rio.projections.portfolio import summary
+    from rio.projections.read_model import ReadModel
+    from rio.projections.reviews import ReviewRegister, index, portfolio, readable_scope
+    from rio.reports.tracker import rows, to_csv, to_xlsx
+
+    rio = RIO(url)
+    model = ReadModel(rio)
+    started = time.perf_counter()
+    model.catch_up()
+    register = ReviewRegister(rio, model.engine)
+    register.catch_up()
+    result: dict[str, Any] = {
+        "events": rio.position(),
+        "catch_up_s": time.perf_counter() - started,
+    }
+    rnd = random.Random(1)
+    days = [date(2023, 1, 1) + timedelta(days=rnd.randrange(0, 1000)) for _ in range(samples)]
+    asks: dict[str, Callable[[date], object]] = {
+        # The same-run baseline: the portfolio's counts per rule, the query bench/run.py
+        # has always measured, on the same store between the same requests.
+        "baseline_summary": lambda day: summary(model, day),
+        "board_index": lambda day: index(model, register, day),
+        "portfolio_view": lambda day: portfolio(model, register, day),
+    }
+    timings: dict[str, list[float]] = {name: [] for name in asks}
+    for ask in asks.values():
+        ask(days[0])  # warm
+    for day in days:  # interleaved, so load on the machine falls on all alike
+        for name, ask in asks.items():
+            t = time.perf_counter()
+            ask(day)
+            timings[name].append(time.perf_counter() - t)
+    for name, measured in timings.items():
+        result[name] = _percentiles(measured)
+    scope = readable_scope(model, Role.OWNER, "CQC")
+    owner_timings = []
+    for day in days[: max(3, samples // 10)]:
+        t = time.perf_counter()
+        portfolio(model, register, day, readable=scope)
+        owner_timings.append(time.perf_counter() - t)
+    result["portfolio_owner_key"] = _percentiles(owner_timings)
+    reviews = register.registered()
+    result["reviews"] = len(reviews)
+    t = time.perf_counter()
+    programme = model.programme(date(2025, 6, 1))
+    tracker = rows(programme, reviews=reviews)
+    read_s = time.perf_counter() - t
+    t = time.perf_counter()
+    csv_bytes = len(to_csv(tracker).encode())
+    csv_s = time.perf_counter() - t
+    t = time.perf_counter()
+    xlsx_bytes = len(to_xlsx(tracker))
+    xlsx_s = time.perf_counter() - t
+    result["recommendations"] = len(tracker)
+    result["export"] = {
+        "programme_and_rows_s": read_s,
+        "csv_s": csv_s,
+        "xlsx_s": xlsx_s,
+        "csv_mb": csv_bytes / 1e6,
+        "xlsx_mb": xlsx_bytes / 1e6,
+    }
+    model.close()
+    rio.close()
+    return result
+
+
+def main() -> None:
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description="Build and measure a national portfolio.")
+    parser.add_argument("--url", required=True, help="store URL (sqlite:///... or postgresql)")
+    parser.add_argument("--reviews", type=int, default=1210)
+    parser.add_argument("--recommendations", type=int, default=26_000)
+    parser.add_argument(
+        "--notes", type=int, default=3, help="progress notes per commitment, at most"
+    )
+    parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--build", action="store_true", help="load the portfolio first")
+    args = parser.parse_args()
+    if args.build:
+        rio = RIO(args.url)
+        t = time.perf_counter()
+        events = load_national(
+            rio,
+            args.seed,
+            args.reviews,
+            args.recommendations,
+            args.notes,
+            progress=lambda n: (
+                print(f"  {n:,} aggregates", file=sys.stderr, flush=True) if n % 5000 == 0 else None
+            ),
+        )
+        print(json.dumps({"built_events": events, "build_s": time.perf_counter() - t}), flush=True)
+        rio.close()
+    print(json.dumps(measure(args.url, args.samples), indent=2), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -23,11 +23,13 @@ from rio.alerts.mailer import Mailer
 from rio.alerts.scheduler import serve_forever, start_scheduler
 from rio.alerts.service import AlertService
 from rio.application.keys import Keys
+from rio.application.reviews import Reviews
 from rio.application.service import RIO
 from rio.domain.rag import Policy
 from rio.logging import configure
 from rio.projections.read_model import ReadModel, make_engine
 from rio.projections.readers import PublicRecordReader, Reader, ReplayReader
+from rio.projections.reviews import ReviewRegister
 from rio.settings import Door, Settings, get_settings
 
 
@@ -42,6 +44,7 @@ class Runtime:
         self._engine: Engine | None = None
         self._read_model: ReadModel | None = None
         self._keys: Keys | None = None
+        self._review_register: ReviewRegister | None = None
 
     # --- parts, each opened once, on first use ---------------------------------------------
 
@@ -84,6 +87,18 @@ class Runtime:
             self._keys = Keys(self.store)
         return self._keys
 
+    @property
+    def reviews(self) -> Reviews:
+        """Registering reviews (their titles, kinds and response deadlines)."""
+        return Reviews(self.store)
+
+    @property
+    def review_register(self) -> ReviewRegister:
+        """The registered reviews, followed from the log into a table of their own."""
+        if self._review_register is None:
+            self._review_register = ReviewRegister(self.store, self.engine)
+        return self._review_register
+
     def alerts(self, principal: str, mailer: Mailer | None = None) -> AlertService:
         """The alert service, judging overdue and stale by this runtime's policy."""
         return AlertService(
@@ -123,6 +138,7 @@ class Runtime:
         if self._store is not None:
             self._store.close()
         self._store = self._engine = self._read_model = self._keys = None
+        self._review_register = None
 
     def __enter__(self) -> Runtime:
         return self

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from rio import scenario_yaml
+from rio.aggregates.review import checked_details
 from rio.application.batch import Labelled, RecommendationBatch, in_valid_time_order
 from rio.application.commands import (
     AddAction,
@@ -38,6 +39,7 @@ from rio.application.commands import (
     WithdrawCommitment,
 )
 from rio.application.corrections import CorrectReferencedEvent
+from rio.application.reviews import RegisterReview
 from rio.domain.errors import DomainError
 from rio.domain.references import reference
 from rio.domain.values import REVIEW_WIDE, Source
@@ -64,6 +66,25 @@ class SourceDocument(_Strict):
 class ReviewSpec(_Strict):
     key: str = Field(min_length=1)
     title: str
+    # What registers the review itself (rio.aggregates.review); all optional.
+    kind: str = "review"
+    sponsor: str | None = None
+    published: date | None = None
+    response_days: int | None = None
+    themes: dict[int, str] = {}
+
+    def command(self, recorded_by: str) -> RegisterReview:
+        """The review's registration: its title, kind, sponsor and response deadline."""
+        return RegisterReview(
+            key=self.key,
+            title=self.title,
+            kind=self.kind,
+            sponsor=self.sponsor,
+            published=self.published,
+            response_days=self.response_days,
+            themes={str(n): t for n, t in self.themes.items()},
+            recorded_by=recorded_by,
+        )
 
 
 class Cited(_Strict):
@@ -471,7 +492,24 @@ def read(path: Path) -> tuple[Scenario, dict[Path_, int]]:
             problems.append(f"{name}:{_line_of(lines, loc)}: {where}: {problem['msg']}")
         raise ScenarioError("\n".join(problems)) from None
     _check_references(scenario, lines, name)
+    _check_review(scenario, lines, name)
     return scenario, lines
+
+
+def _check_review(scenario: Scenario, lines: dict[Path_, int], name: str) -> None:
+    """The review's registration is checked with the rest, before anything is recorded."""
+    spec = scenario.review
+    try:
+        checked_details(
+            title=spec.title,
+            kind=spec.kind,
+            sponsor=spec.sponsor,
+            published=spec.published,
+            response_days=spec.response_days,
+            themes={str(n): t for n, t in spec.themes.items()},
+        )
+    except DomainError as error:
+        raise ScenarioError(f"{name}:{lines.get(('review',), 1)}: review: {error}") from None
 
 
 def _check_references(scenario: Scenario, lines: dict[Path_, int], name: str) -> None:

@@ -24,6 +24,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 from rio.aggregates.alert import Alert, AlertRun
 from rio.aggregates.api_key import ApiKey
 from rio.aggregates.recommendation import Recommendation
+from rio.aggregates.review import Review
 from rio.domain import clock
 from rio.domain.due_window import parse_due
 from rio.domain.values import Source
@@ -110,7 +111,8 @@ def examples() -> dict[str, DomainEventProtocol[UUID]]:
             **_alert(),
             **_alert_run(),
             **_api_key(),
-            **_review_wide(),  # last: the clock ticks on, so earlier examples keep their bytes
+            **_review_wide(),  # the clock ticks on, so earlier examples keep their bytes
+            **_review(),  # its own clock: examples added before it keep their bytes
         }
 
 
@@ -345,6 +347,38 @@ def _api_key() -> dict[str, Any]:
     )
     key.revoke(reason="Left the programme", recorded_by="admin")
     return _named(key.collect_events())
+
+
+def _review() -> dict[str, Any]:
+    # A clock of its own, so examples added to other aggregates never shift these bytes.
+    moments = (NOW + timedelta(hours=1, seconds=i) for i in range(10))
+    with clock.use(lambda: next(moments)):
+        return _review_events()
+
+
+def _review_events() -> dict[str, Any]:
+    review = Review.register(
+        key="pfd-2024-0001",
+        title="Regulation 28: report to prevent future deaths",
+        kind="coroners_report",
+        sponsor="HM Coroner for Inner London",
+        published=date(2024, 3, 4),
+        themes={1: "Patient safety"},
+        recorded_by="secretariat",
+    )
+    details = review.details
+    review.revise(
+        type(details)(
+            title=details.title,
+            kind=details.kind,
+            sponsor=details.sponsor,
+            published=details.published,
+            response_days=details.response_days,
+            themes={"1": "Patient safety", "2": "Discharge"},
+        ),
+        recorded_by="secretariat",
+    )
+    return _named(review.collect_events())
 
 
 def write_missing(mapper: Mapper[UUID]) -> list[Path]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from rio.aggregates.alert import Alert, AlertRun
 from rio.aggregates.api_key import ApiKey
 from rio.aggregates.recommendation import Recommendation
+from rio.aggregates.review import Review
 from rio.aggregates.topics import Stored, register
 
-AGGREGATES: tuple[type[Stored], ...] = (Recommendation, Alert, AlertRun, ApiKey)
+AGGREGATES: tuple[type[Stored], ...] = (Recommendation, Alert, AlertRun, ApiKey, Review)
 
 
 def stored_classes() -> list[type[Stored]]:

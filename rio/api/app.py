@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 
 from rio.api import links, metrics, problems, schemas
 from rio.api.middleware import Authenticate, LimitBody, RequestLog
-from rio.api.routes import audit, commands, health, keys, programme, recommendations
+from rio.api.routes import audit, commands, health, keys, programme, recommendations, reviews
 from rio.api.services import Services
 from rio.runtime import Runtime
 from rio.settings import Settings
@@ -70,6 +70,7 @@ def create_app(settings: Settings | Runtime | None = None) -> FastAPI:
         programme.router,
         keys.router,
         audit.router,
+        reviews.router,
     ):
         app.include_router(router)
     board.install(app)  # the status board: its router, static files and HTML error pages

@@ -6,6 +6,7 @@ the command modules never import one another.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 import os
@@ -19,6 +20,7 @@ from rich.console import Console
 from rio.aggregates.recommendation import Recommendation
 from rio.domain import clock
 from rio.domain.errors import DomainError
+from rio.domain.state import Programme
 from rio.projections.readers import PublicRecordReader
 from rio.reports.answers import to_json
 from rio.runtime import Runtime
@@ -112,9 +114,7 @@ def find_recommendation(rec: str, review: str | None) -> Recommendation:
     if review is None:
         reviews = runtime().read_model.reviews()
         if len(reviews) != 1:
-            raise CLIError(
-                f"say which review: --review one of {', '.join(reviews) or '(none recorded)'}"
-            )
+            raise CLIError(f"say which review: {_which_review(reviews)}")
         review = reviews[0]
     return runtime().store.find(review, number)
 
@@ -131,6 +131,26 @@ def warn_undated(reader: object, as_at: date, known_at: datetime | None) -> int:
             err=True,
         )
     return left_out
+
+
+def _which_review(reviews: list[str]) -> str:
+    """The hint for a missing --review: the reviews themselves while they fit on a line."""
+    if not reviews:
+        return "no review is recorded yet (rio scenario load FILE)"
+    if len(reviews) <= 5:
+        return f"--review one of {', '.join(reviews)}"
+    return f"--review KEY, or REVIEW:NUMBER ({len(reviews)} reviews: `rio reviews` lists them)"
+
+
+def only_review(programme: Programme, review: str | None) -> Programme:
+    """The programme cut to one review's recommendations (`--review`), or all of it."""
+    if review is None:
+        return programme
+    wanted = review.strip().casefold()
+    recs = tuple(r for r in programme.recommendations if r.review.casefold() == wanted)
+    if not recs and wanted not in {k.casefold() for k in runtime().read_model.reviews()}:
+        raise CLIError(f"--review {review!r}: there is no such review (`rio reviews` lists them)")
+    return dataclasses.replace(programme, recommendations=recs)
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (shape in the README).")]

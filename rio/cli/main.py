@@ -23,6 +23,7 @@ from rio.cli.keys import keys_app
 from rio.cli.projections import projections_app
 from rio.cli.queries import history_command, report_app, status_command, timeline_command
 from rio.cli.restatements import restatements_command
+from rio.cli.reviews import portfolio_command, reviews_command
 from rio.cli.scenario import scenario_app
 from rio.cli.serve import serve
 from rio.domain.errors import DomainError
@@ -51,6 +52,8 @@ app.command("serve")(serve)
 app.command("scheduler")(scheduler_command)
 app.command("correct")(correct_command)
 report_app.command("restatements")(restatements_command)
+app.command("reviews")(reviews_command)
+app.command("portfolio")(portfolio_command)
 
 
 def _show_version(asked: bool) -> None:

@@ -23,6 +23,7 @@ from rio.cli.common import (
     console,
     emit_json,
     find_recommendation,
+    only_review,
     parse_date,
     parse_known_at,
     runtime,
@@ -68,8 +69,8 @@ ReviewOption = Annotated[
     str | None,
     typer.Option(
         "--review",
-        help="The review the recommendation belongs to (needed when the store "
-        "holds more than one).",
+        help="The review (its key; `rio reviews` lists them): only its rows, and the one a "
+        "recommendation number belongs to when the store holds more than one.",
     ),
 ]
 
@@ -77,6 +78,7 @@ ReviewOption = Annotated[
 def status_command(
     as_at: AsAtOption = None,
     known_at: KnownAtOption = None,
+    review: ReviewOption = None,
     as_json: JsonOption = False,
     use_replay: ReplayOption = False,
     public_at: PublicAtOption = None,
@@ -87,8 +89,9 @@ def status_command(
     public = parse_date("--public-at", public_at) if public_at else None
     root = runtime()
     reader = root.reader(use_replay, public)
-    rows = status(reader.programme(day, moment), root.policy)
+    rows = status(only_review(reader.programme(day, moment), review), root.policy)
     left_out = warn_undated(reader, day, moment)
+    several = len({r.state.review for r in rows}) > 1  # then each row says its review
     if as_json:
         emit_json(
             {
@@ -116,14 +119,17 @@ def status_command(
         + (f", as known at {known_at}" if known_at else "")
         + (f", as the public record stood on {public}" if public else "")
     )
-    out.print(status_table(rows, title))
+    out.print(status_table(rows, title, several))
 
 
-def status_table(rows: Sequence[RecommendationStatus], title: str) -> Table:
+def status_table(rows: Sequence[RecommendationStatus], title: str, several: bool = False) -> Table:
     """One line of facts per recommendation; the full reasons are in `--json` and on the
-    board. "Assessed" appears only when some recommendation has an assessment."""
+    board. "Assessed" appears only when some recommendation has an assessment; "Review"
+    only when the rows come from several reviews."""
     assessed = any(r.state.assessments for r in rows)
     table = Table(title=title)
+    if several:
+        table.add_column("Review")
     table.add_column("Rec", justify="right")
     table.add_column("Title", ratio=3)
     table.add_column("RAG", no_wrap=True)
@@ -133,6 +139,7 @@ def status_table(rows: Sequence[RecommendationStatus], title: str) -> Table:
         table.add_column("Assessed", ratio=1)
     for r in rows:
         cells: list[str | Text] = [
+            *(r.state.review,) * several,
             str(r.state.number),
             r.state.title,
             Text(r.rating.rating, style=RAG_STYLES.get(r.rating.rating, "")),
@@ -193,6 +200,7 @@ def promised_vs_delivered_command(
         typer.Option("--delivered-as-at", help="Judge outcomes as at this date (default today)."),
     ] = None,
     known_at: KnownAtOption = None,
+    review: ReviewOption = None,
     as_json: JsonOption = False,
     use_replay: ReplayOption = False,
     public_at: PublicAtOption = None,
@@ -211,9 +219,9 @@ def promised_vs_delivered_command(
     moment = parse_known_at(known_at)
     warn_undated(reader, delivered, moment)
     try:
-        report = promised_vs_delivered(
-            reader.programme(promised, moment), reader.programme(delivered, moment)
-        )
+        then = only_review(reader.programme(promised, moment), review)
+        key = then.recommendations[0].review if review and then.recommendations else review
+        report = promised_vs_delivered(then, reader.programme(delivered, moment), key)
     except DatesOutOfOrder as error:  # the report's refusal, in this command's option names
         raise CLIError(
             str(error)
@@ -227,14 +235,20 @@ def promised_vs_delivered_command(
         title=f"Promised as at {promised} against delivered as at {delivered}"
         + (f", as the public record stood on {public}" if public else "")
     )
-    for column in ("Rec", "Commitment", "Promised", "Outcome", "Detail"):
+    several = len({row.review for row in report.rows}) > 1  # then each row says its review
+    for column in ("Review",) * several + ("Rec", "Commitment", "Promised", "Outcome", "Detail"):
         table.add_column(column)
     for row in report.rows:
         promised_text = (
             f"{row.promised.text} (by {row.promised.latest})" if row.promised else "no date"
         )
         table.add_row(
-            row.recommendations, row.deliverable, promised_text, row.outcome.value, row.detail
+            *(row.review,) * several,
+            row.recommendations,
+            row.deliverable,
+            promised_text,
+            row.outcome.value,
+            row.detail,
         )
     out = console()
     out.print(table)

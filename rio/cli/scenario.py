@@ -8,6 +8,7 @@ from typing import Annotated
 import structlog
 import typer
 
+from rio.application.reviews import Registration
 from rio.cli.common import principal, runtime
 from rio.domain.values import REVIEW_WIDE
 from rio.scenario import batches, read
@@ -23,13 +24,17 @@ def scenario_load(file: Annotated[Path, typer.Argument(help="A scenario YAML fil
     scenario, lines = read(file)
     root = runtime()
     result = root.store.record_batch(batches(scenario, lines, str(file), principal()))
+    _, registration = root.reviews.register(scenario.review.command(principal()))
+    unchanged = registration is Registration.UNCHANGED
+    recorded, already = result.recorded + (not unchanged), result.already_recorded + unchanged
     root.read_model.catch_up()
     log.info(
         "scenario_loaded",
         file=str(file),
         review=scenario.review.key,
-        recorded=result.recorded,
-        already_recorded=result.already_recorded,
+        recorded=recorded,
+        already_recorded=already,
+        review_registration=registration.value,
         position=root.store.position(),
     )
     # The review's own stream (promises about the review as a whole) is not a recommendation.
@@ -37,5 +42,6 @@ def scenario_load(file: Annotated[Path, typer.Argument(help="A scenario YAML fil
     whole = " and the review as a whole" if REVIEW_WIDE in result.recommendations else ""
     typer.echo(
         f"{file}: review {scenario.review.key}: {len(numbers)} recommendations{whole}, "
-        f"{result.recorded} events recorded, {result.already_recorded} already recorded"
+        f"{recorded} events recorded, {already} already recorded"
+        + ("" if unchanged else f"; review {registration.value}")
     )

@@ -88,6 +88,8 @@ class PromiseOutcome:
     def scope_changed(self) -> bool:
         return self.now_deliverable is not None
 
+    review: str = ""  # the review the commitment belongs to (rows of many reviews meet)
+
 
 @dataclass(frozen=True)
 class PromisedVsDelivered:
@@ -189,6 +191,7 @@ def _outcome(
             now_deliverable=scope,
             reported=reported,
             stages=tuple(c.commitment for c in stages) if len(stages) > 1 else (),
+            review=rec.review,
         )
 
     if later.superseded is not None:

@@ -1,49 +1,83 @@
 """The tracker export: the programme in the shape public implementation trackers use.
 
-One row per recommendation with the columns those trackers have: recommendation,
-actions, source, extent of implementation, notes. Written as CSV or XLSX.
+The columns are the public tracker's (the DHSC / NHS England "Table of Recommendations":
+type of recommendation, number, details, implementation, source, extent of implementation,
+updated notes), with the recommendation's number and the government's response each in a
+column of its own, and the review first, so rows of many reviews can share one file. The
+CSV starts with a byte-order mark, so spreadsheet programs read it as UTF-8; the XLSX has
+an autofilter and repeats its header row on every printed page.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import astuple, dataclass
+from datetime import date
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from rio.domain.rag import DEFAULT_POLICY, Policy, rate_recommendation
 from rio.domain.state import Programme
+from rio.projections.reviews import ReviewInfo
 from rio.reports.answers import reported_words
 
-COLUMNS = ("recommendation", "actions", "source", "extent of implementation", "notes")
+# The public tracker's headings, in its order, with RIO's two additions (review, response).
+COLUMNS = (
+    "Review",
+    "Type of recommendation",
+    "No.",
+    "Details of recommendation",
+    "Government response",
+    "Implementation",
+    "Source",
+    "Extent of implementation",
+    "Updated notes on implementation",
+)
+WIDTHS = (18, 24, 6, 60, 40, 60, 40, 50, 60)
+BOM = "\ufeff"
 
 
 @dataclass(frozen=True)
 class TrackerRow:
-    recommendation: str
-    actions: str
+    review: str
+    theme: str
+    number: int | str  # "All" for the review as a whole
+    details: str
+    response: str
+    implementation: str
     source: str
     extent: str
     notes: str
 
-    def cells(self) -> tuple[str, str, str, str, str]:
-        return (self.recommendation, self.actions, self.source, self.extent, self.notes)
+    def cells(self) -> tuple[str | int, ...]:
+        return astuple(self)
 
 
-def rows(programme: Programme, policy: Policy = DEFAULT_POLICY) -> list[TrackerRow]:
+def rows(
+    programme: Programme,
+    policy: Policy = DEFAULT_POLICY,
+    reviews: Mapping[str, ReviewInfo] | None = None,
+) -> list[TrackerRow]:
+    """A row per recommendation; `reviews` (the register) gives each its theme."""
     result = []
     for rec in programme.recommendations:
         shared = programme.shared_with(rec)
         rating, ratings = rate_recommendation(rec, programme.as_at, policy, shared)
-        actions = [f"{a.action}: {a.text}" for a in rec.actions]
+        info = (reviews or {}).get(rec.review)
+        details = [f"{rec.title}: {rec.text}" if rec.text else rec.title]
+        details += [f"Action {a.action}: {a.text}" for a in rec.actions]
+        implementation = []
         for c in rec.commitments:
             due = f", due {c.due.text} (by {c.due.latest})" if c.due else ", no date"
             owner = rec.owner_of(c)
-            actions.append(
+            implementation.append(
                 f"{c.deliverable}{due}"
                 + (f" [{owner}]" if owner else "")
                 + f": {ratings[c.commitment].rating}"
@@ -60,29 +94,45 @@ def rows(programme: Programme, policy: Policy = DEFAULT_POLICY) -> list[TrackerR
                 f"\nAssessed {latest.rating} ({latest.scale}) on {latest.occurred} "
                 f"by {latest.assessor}: {latest.rationale}"
             )
-        notes = [f"{d.occurred}: {d.decision}" for d in rec.decisions]
-        notes += [f"{n.occurred}: {n.text}" for n in rec.notes]
+        response = [
+            f"{d.occurred}: {d.decision}" + (f" ({d.decided_by})" if d.decided_by else "")
+            for d in rec.decisions
+        ]
+        notes = [f"{n.occurred}: {n.text}" for n in rec.notes]
         notes += [f"{s.occurred}: {reported_words(s)}" for s in rec.statuses]
-        slipped = [
+        notes += [
             f"{c.commitment}: {sum(1 for r in c.revisions if r.unexplained)} unexplained slip(s)"
             for c in rec.commitments
             if any(r.unexplained for r in c.revisions)
         ]
         result.append(
             TrackerRow(
-                recommendation=rec.title if rec.review_wide else f"{rec.number}. {rec.title}",
-                actions="\n".join(actions),
+                review=rec.review,
+                theme=(info.details.theme_of(rec.number) if info else None) or "",
+                number="All" if rec.review_wide else rec.number,
+                details="\n".join(details),
+                response="\n".join(response),
+                implementation="\n".join(implementation),
                 source="\n".join(sources),
                 extent=extent,
-                notes="\n".join(notes + slipped),
+                notes="\n".join(notes),
             )
         )
     return result
 
 
+def file_name(programme: Programme, as_at: date, suffix: str, review: str | None = None) -> str:
+    """`rio-tracker-<review>-<as at>.<suffix>`: the review named, or `portfolio` when the
+    file holds several."""
+    keys = {r.review for r in programme.recommendations}
+    name = review or (next(iter(keys)) if len(keys) == 1 else "portfolio")
+    return f"rio-tracker-{re.sub(r'[^A-Za-z0-9._-]+', '-', name)}-{as_at}.{suffix}"
+
+
 def to_csv(tracker: list[TrackerRow], checkpoint: Sequence[list[str]] = ()) -> str:
     """`checkpoint`: rows ending the file after a blank one (rio.audit.stamp)."""
     out = io.StringIO()
+    out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in tracker:
@@ -96,30 +146,61 @@ def to_xlsx(
     tracker: list[TrackerRow], title: str = "Tracker", checkpoint: Sequence[list[str]] = ()
 ) -> bytes:
     """`checkpoint`: rows for a second sheet, "Checkpoint" (rio.audit.stamp)."""
-    book = Workbook()
-    sheet = book.worksheets[0]
-    sheet.title = title[:31]
-    sheet.append([c.capitalize() for c in COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    # Write-only mode streams rows to the file: a whole portfolio's tracker stays small in
+    # memory and quick to write.
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(re.sub(r"[\[\]:*?/\\]", "-", title)[:31])
+    for letter, width in zip("ABCDEFGHI", WIDTHS, strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    sheet.print_title_rows = "1:1"  # the header on every printed page
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.auto_filter.ref = f"A1:I{len(tracker) + 1}"
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    sheet.append([_cell(sheet, name, bold) for name in COLUMNS])
     for row in tracker:
         # XLSX cannot hold control characters; they carry no meaning in a tracker.
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", _safe_cell(cell)) for cell in row.cells()])
-    for letter, width in zip("ABCDE", (40, 60, 40, 50, 60), strict=True):
-        sheet.column_dimensions[letter].width = width
-    for line in sheet.iter_rows(min_row=2):
-        for cell in line:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "A2"
+        sheet.append(
+            [
+                _cell(sheet, value if isinstance(value, int) else _xlsx_text(value), None, wrap)
+                for value in row.cells()
+            ]
+        )
     if checkpoint:
         stamped = book.create_sheet("Checkpoint")
         for entry in checkpoint:
-            stamped.append([_safe_cell(text) for text in entry])
+            stamped.append([_xlsx_text(text) for text in entry])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _safe_cell(text: str) -> str:
+def _cell(
+    sheet: WriteOnlyWorksheet,
+    value: str | int,
+    font: Font | None,
+    alignment: Alignment | None = None,
+) -> Cell:
+    cell = WriteOnlyCell(sheet, value=value)
+    if font is not None:
+        cell.font = font
+    if alignment is not None:
+        cell.alignment = alignment
+    return cell
+
+
+def _xlsx_text(text: str) -> str:
+    return ILLEGAL_CHARACTERS_RE.sub("", _safe_text(text))
+
+
+def _safe_cell(value: str | int) -> str | int:
+    return value if isinstance(value, int) else _safe_text(value)
+
+
+def _safe_text(text: str) -> str:
     """Spreadsheets run a cell starting with = + - @ as a formula: quote it (CSV injection)."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import openpyxl
 import pytest
 
+from rio.reports import tracker
 from tests.api.conftest import Api, cited, committed, register
 
 
@@ -160,24 +161,30 @@ def test_the_tracker_exports_as_csv_and_xlsx(api: Api) -> None:
     response = api.get("/exports/tracker.csv", role="auditor", as_at="2024-06-01")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
-    assert "rio-tracker-2024-06-01.csv" in response.headers["content-disposition"]
-    table = list(csv.reader(io.StringIO(response.text)))
-    assert table[0] == ["recommendation", "actions", "source", "extent of implementation", "notes"]
+    # The review is in the file name (issue 18), and the CSV opens with a byte-order mark.
+    assert "rio-tracker-messenger-2022-2024-06-01.csv" in response.headers["content-disposition"]
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert table[0] == list(tracker.COLUMNS)
     row = dict(zip(table[0], table[1], strict=True))
-    assert row["recommendation"] == "1. Targeted interventions"
-    assert "1.1: Design the scheme" in row["actions"]
-    assert "National induction scheme, due April 2024" in row["actions"]
-    assert row["extent of implementation"].startswith("Red: ")
-    assert "Written answer UIN 4567 (2023-11-20)" in row["source"]
-    assert "=HYPERLINK" in row["notes"] and not row["notes"].startswith("=")
+    assert (row["Review"], row["No."]) == ("messenger-2022", "1")
+    assert row["Details of recommendation"].startswith("Targeted interventions")
+    assert "Action 1.1: Design the scheme" in row["Details of recommendation"]
+    assert "National induction scheme, due April 2024" in row["Implementation"]
+    assert row["Extent of implementation"].startswith("Red: ")
+    assert "Written answer UIN 4567 (2023-11-20)" in row["Source"]
+    notes = row["Updated notes on implementation"]
+    assert "=HYPERLINK" in notes and not notes.startswith("=")
 
     workbook = api.get("/exports/tracker.xlsx", role="secretariat", as_at="2024-06-01")
     assert workbook.status_code == 200
+    assert "rio-tracker-messenger-2022-2024-06-01.xlsx" in workbook.headers["content-disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(workbook.content)).active
     assert sheet is not None
     cells = [[c.value for c in r] for r in sheet.iter_rows()]
-    assert [str(c).lower() for c in cells[0]] == table[0]
-    assert cells[1][0] == "1. Targeted interventions"
+    assert cells[0] == table[0]
+    assert cells[1][2] == 1  # the number in its own column, as a number
+    assert str(cells[1][3]).startswith("Targeted interventions")
 
 
 def test_every_answer_carries_a_request_id_and_echoes_a_given_one(sqlite_api: Api) -> None:

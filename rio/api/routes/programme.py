@@ -32,8 +32,8 @@ from rio.domain.errors import DatesOutOfOrder
 from rio.domain.state import Programme
 from rio.reports.answers import promised_vs_delivered, status, to_json
 from rio.reports.restatements import Knowledge, restatements
+from rio.reports.tracker import file_name, to_csv, to_xlsx
 from rio.reports.tracker import rows as tracker_rows
-from rio.reports.tracker import to_csv, to_xlsx
 
 router = APIRouter(tags=["programme"], responses=documented(401, 403, 422, 429, 503))
 
@@ -231,10 +231,14 @@ def export_csv(
     programme = _visible(
         services, principal, services.programme(as_at, known_at, replay=replay), review
     )
+    name = file_name(programme, as_at, "csv", review)
     return Response(
-        to_csv(tracker_rows(programme, services.policy), _checkpoint(services)),
+        to_csv(
+            tracker_rows(programme, services.policy, services.runtime.review_register.registered()),
+            _checkpoint(services),
+        ),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="rio-tracker-{as_at}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
@@ -256,14 +260,15 @@ def export_xlsx(
     programme = _visible(
         services, principal, services.programme(as_at, known_at, replay=replay), review
     )
+    name = file_name(programme, as_at, "xlsx", review)
     return Response(
         to_xlsx(
-            tracker_rows(programme, services.policy),
+            tracker_rows(programme, services.policy, services.runtime.review_register.registered()),
             title=f"Tracker {as_at}",
             checkpoint=_checkpoint(services),
         ),
         media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="rio-tracker-{as_at}.xlsx"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

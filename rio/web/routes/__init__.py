@@ -15,7 +15,15 @@ from fastapi.staticfiles import StaticFiles
 from rio.api.services import Services
 from rio.web.date_fields import Canonical
 from rio.web.pages import make_templates
-from rio.web.routes import errors, exports, promised, recommendation, reviews, sign_in
+from rio.web.routes import (
+    errors,
+    exports,
+    portfolio,
+    promised,
+    recommendation,
+    reviews,
+    sign_in,
+)
 from rio.web.routes.common import PREFIX
 from rio.web.session import Sessions, SignInRequired
 
@@ -23,9 +31,9 @@ __all__ = ["PREFIX", "install"]
 
 STATIC = Path(__file__).parent.parent / "static"
 
-# Included in this order: fixed paths (/sign-in) before /{review}, and /{review}/tracker.csv
-# and the like before /{review}/{number}.
-PAGES = (sign_in, reviews, promised, exports, recommendation)
+# Included in this order: fixed paths (/sign-in, /portfolio) before /{review}, and
+# /{review}/tracker.csv and the like before /{review}/{number}.
+PAGES = (sign_in, portfolio, reviews, promised, exports, recommendation)
 
 
 def install(app: FastAPI) -> None:

@@ -16,6 +16,7 @@ from rio.api.services import Services
 from rio.domain import clock
 from rio.domain.errors import NotFound
 from rio.domain.state import Programme
+from rio.projections.reviews import Scope, readable_scope
 from rio.web.board import owned, owned_by_review, review_exists
 from rio.web.date_fields import Canonical, canonical_url
 from rio.web.pages import When
@@ -91,6 +92,14 @@ def readable_reviews(services: Services, viewer: Viewer) -> list[str]:
         return services.read_model.reviews()
     principal = viewer.principal
     return sorted(owned_by_review(services.read_model, principal.role, principal.owner))
+
+
+def readable_scope_of(services: Services, viewer: Viewer) -> Scope | None:
+    """What this viewer reads, review by review (None: everything); the rule is
+    `rio.domain.access.may_read`, as for the API."""
+    if viewer.principal is None or viewer.reads_all:
+        return None
+    return readable_scope(services.read_model, viewer.principal.role, viewer.principal.owner)
 
 
 def readable_numbers(services: Services, viewer: Viewer, review: str) -> set[int] | None:

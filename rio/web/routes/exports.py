@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -12,8 +10,9 @@ from rio.api.problems import ApiProblem
 from rio.api.services import Services
 from rio.audit.stamp import stamp
 from rio.domain.state import Programme
+from rio.projections.reviews import ReviewInfo
+from rio.reports.tracker import file_name, to_csv, to_xlsx
 from rio.reports.tracker import rows as tracker_rows
-from rio.reports.tracker import to_csv, to_xlsx
 from rio.web.pages import HEADERS, When
 from rio.web.routes.common import PREFIX, asked_when, narrow, require_review
 from rio.web.session import CurrentViewer, Viewer
@@ -29,7 +28,7 @@ def tracker_csv(
 ) -> Response:
     programme, when = _export(request, review, viewer, services)
     return Response(
-        to_csv(tracker_rows(programme, services.policy), _checkpoint(services)),
+        to_csv(tracker_rows(programme, services.policy, _reviews(services)), _checkpoint(services)),
         media_type="text/csv; charset=utf-8",
         headers=_attachment(review, when, "csv"),
     )
@@ -42,7 +41,7 @@ def tracker_xlsx(
     programme, when = _export(request, review, viewer, services)
     return Response(
         to_xlsx(
-            tracker_rows(programme, services.policy),
+            tracker_rows(programme, services.policy, _reviews(services)),
             title=f"Tracker {when.as_at}",
             checkpoint=_checkpoint(services),
         ),
@@ -71,9 +70,10 @@ def _checkpoint(services: Services) -> list[list[str]]:
     return stamp(services.rio, services.settings.audit_signing_key_file).rows()
 
 
+def _reviews(services: Services) -> dict[str, ReviewInfo]:
+    return services.runtime.review_register.registered()
+
+
 def _attachment(review: str, when: When, suffix: str) -> dict[str, str]:
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", review)
-    return {
-        **HEADERS,
-        "Content-Disposition": f'attachment; filename="rio-tracker-{name}-{when.as_at}.{suffix}"',
-    }
+    name = file_name(Programme(when.as_at, None), when.as_at, suffix, review)
+    return {**HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}

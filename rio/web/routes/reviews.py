@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from rio.api.deps import ServicesDep
 from rio.domain import clock
+from rio.projections.reviews import index
 from rio.web.board import board
 from rio.web.pages import render
 from rio.web.routes.common import (
@@ -14,7 +15,7 @@ from rio.web.routes.common import (
     asked_when,
     canonical_dates,
     page_context,
-    readable_reviews,
+    readable_scope_of,
     require_review,
 )
 from rio.web.session import CurrentViewer
@@ -25,11 +26,20 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False, dependencies=[Depends
 @router.get("")
 @router.get("/")
 def reviews(request: Request, viewer: CurrentViewer, services: ServicesDep) -> Response:
+    when = asked_when(request, services, viewer)
     services.catch_up()
+    rows = index(
+        services.read_model,
+        services.runtime.review_register,
+        when.as_at,
+        when.known_at,
+        policy=services.policy,
+        scope=readable_scope_of(services, viewer),
+    )
     return render(
         request,
         "index.html",
-        page_context(viewer, reviews=readable_reviews(services, viewer), now=clock.now()),
+        page_context(viewer, reviews=rows, when=when, now=clock.now()),
     )
 
 
@@ -48,4 +58,9 @@ def board_page(
         numbers=numbers,
         policy=services.policy,
     )
-    return render(request, "board.html", page_context(viewer, review=review, when=when, rows=rows))
+    info = services.runtime.review_register.info(review)
+    return render(
+        request,
+        "board.html",
+        page_context(viewer, review=review, review_title=info.title, when=when, rows=rows),
+    )

@@ -1,0 +1,205 @@
+"""Reviews and the portfolio across them: register a review, list reviews by title with
+their ratings counted, and the portfolio's oldest overdue promises and longest unexplained
+slips. An owner key sees only what its owner owns, in every review (rio.domain.access)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from rio.aggregates.review import MAX_RESPONSE_DAYS, ReviewKind
+from rio.api.deps import AsAt, CurrentPrincipal, KnownAt, ServicesDep, require
+from rio.api.problems import documented
+from rio.application.reviews import RegisterReview, Registration
+from rio.domain.access import READERS, WRITERS
+from rio.projections.reviews import Filters, index, portfolio, readable_scope
+from rio.reports.answers import to_json
+
+router = APIRouter(tags=["reviews"], responses=documented(401, 403, 422, 429, 503))
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "pfd-2024-0117",
+                    "title": "Prevention of future deaths report: discharge from hospital",
+                    "kind": "coroners_report",
+                    "sponsor": "HM Coroner for the Area of Testshire",
+                    "published": "2024-02-01",
+                    "themes": {"1": "Discharge"},
+                }
+            ]
+        },
+    )
+
+    key: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    title: str = Field(min_length=1, max_length=1000)
+    kind: ReviewKind = ReviewKind.REVIEW
+    sponsor: str | None = Field(default=None, max_length=1000)
+    published: date | None = None
+    response_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_RESPONSE_DAYS,
+        description="Days after publication a response is due (a coroner's report: 56).",
+    )
+    themes: dict[int, str] = Field(
+        default_factory=dict, description="Recommendation number -> its theme."
+    )
+
+
+class ReviewOut(BaseModel):
+    key: str
+    title: str
+    kind: str
+    sponsor: str | None
+    published: date | None
+    response_days: int | None
+    response_due: date | None
+    registered: bool
+    recommendations: int = 0
+    ratings: dict[str, int] = {}
+    outcomes: dict[str, int] = {}
+
+
+class RegisteredOut(ReviewOut):
+    registration: Registration
+
+
+class ReviewsPage(BaseModel):
+    as_at: date
+    known_at: str | None
+    reviews: list[ReviewOut]
+
+
+class PromiseOut(BaseModel):
+    review: str
+    review_title: str
+    number: int
+    commitment: str
+    owner: str | None
+    due_text: str | None
+    due_latest: date | None
+    baseline_latest: date | None
+    unexplained_slips: int
+    days: int
+
+
+class PortfolioOut(BaseModel):
+    as_at: date
+    known_at: str | None
+    filters: dict[str, str | None]
+    totals: dict[str, int]
+    reviews: list[ReviewOut]
+    oldest_overdue: list[PromiseOut]
+    longest_unexplained_slips: list[PromiseOut]
+
+
+Text = Annotated[str | None, Query(max_length=200)]
+
+
+@router.post(
+    "/reviews",
+    status_code=201,
+    response_model=RegisteredOut,
+    dependencies=[Depends(require(*WRITERS))],
+    responses={
+        200: {"description": "Already registered with these details: nothing recorded."},
+        **documented(409, 413),
+    },
+    summary="Register a review (or restate its details); the same details again record nothing",
+)
+def register_review(
+    body: ReviewIn, principal: CurrentPrincipal, services: ServicesDep
+) -> JSONResponse:
+    command = RegisterReview(
+        key=body.key,
+        title=body.title,
+        kind=body.kind.value,
+        sponsor=body.sponsor,
+        published=body.published,
+        response_days=body.response_days,
+        themes={n: t for n, t in body.themes.items()},
+        recorded_by=principal.recorded_by,
+    )
+    with services.writing():
+        review, outcome = services.runtime.reviews.register(command)
+    services.recorded()
+    info = services.runtime.review_register.info(review.key)
+    return JSONResponse(
+        to_json({**info.as_dict(), "registration": outcome.value}),
+        status_code=200 if outcome is Registration.UNCHANGED else 201,
+    )
+
+
+@router.get(
+    "/reviews",
+    response_model=ReviewsPage,
+    dependencies=[Depends(require(*READERS))],
+    summary="Every review by title, its recommendations counted by rating as at a date",
+)
+def list_reviews(
+    principal: CurrentPrincipal, services: ServicesDep, as_at: AsAt, known_at: KnownAt
+) -> dict[str, Any]:
+    services.catch_up()
+    scope = readable_scope(services.read_model, principal.role, principal.owner)
+    rows = index(
+        services.read_model,
+        services.runtime.review_register,
+        as_at,
+        known_at,
+        policy=services.policy,
+        scope=scope,
+    )
+    return to_json({"as_at": as_at, "known_at": known_at, "reviews": [r.as_dict() for r in rows]})  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/portfolio",
+    response_model=PortfolioOut,
+    dependencies=[Depends(require(*READERS))],
+    summary="Across every review: counts by rating and outcome, oldest overdue promises, "
+    "longest unexplained slips",
+)
+def get_portfolio(
+    principal: CurrentPrincipal,
+    services: ServicesDep,
+    as_at: AsAt,
+    known_at: KnownAt,
+    owner: Text = None,
+    kind: ReviewKind | None = None,
+    theme: Text = None,
+    review: Text = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 10,
+) -> dict[str, Any]:
+    services.catch_up()
+    view = portfolio(
+        services.read_model,
+        services.runtime.review_register,
+        as_at,
+        known_at,
+        policy=services.policy,
+        filters=Filters(
+            owner=owner, kind=None if kind is None else kind.value, theme=theme, review=review
+        ),
+        readable=readable_scope(services.read_model, principal.role, principal.owner),
+        limit=limit,
+    )
+    return to_json(  # type: ignore[no-any-return]
+        {
+            "as_at": view.as_at,
+            "known_at": view.known_at,
+            "filters": view.filters,
+            "totals": view.totals,
+            "reviews": [r.as_dict() for r in view.reviews],
+            "oldest_overdue": view.oldest_overdue,
+            "longest_unexplained_slips": view.longest_unexplained_slips,
+        }
+    )
