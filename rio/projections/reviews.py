@@ -34,10 +34,12 @@ from rio.domain.rag import (
     NOT_RATED,
     RULES,
     SEVERITY,
+    SUPERSEDED,
     WITHDRAWN,
     Policy,
 )
 from rio.domain.slip import slip_days
+from rio.domain.values import REVIEW_WIDE
 from rio.persistence.paging import notification_pages
 from rio.projections import codec
 from rio.projections.portfolio import rule_expression
@@ -91,12 +93,17 @@ review_tracking = sa.Table(
 )
 TRACKING_NAME = "reviews"
 
-OVERDUE_RULE = next(rule.name for rule in RULES if rule.when is rag.OVERDUE)
+# Overdue, within a grace period before Red or past it (`rio.domain.rag`'s two rules).
+OVERDUE_RULES = tuple(r.name for r in RULES if r.when in (rag.OVERDUE, rag.PAST_GRACE))
 # A recommendation's rating is the worst of its open commitments, else Complete when one
 # was delivered, else Withdrawn (`rio.domain.rag.roll_up`): as a number per commitment
 # whose maximum over a recommendation is that rating, and NULL for none (Not rated).
-ROLL_UP_RANK: Mapping[str, int] = {**SEVERITY, COMPLETE: -1, WITHDRAWN: -2}
-_RATING_OF_RANK = {rank: rating for rating, rank in ROLL_UP_RANK.items()}
+# Superseded closes a stage as Withdrawn does; Not rated has no rank (left out, as roll_up does).
+ROLL_UP_RANK: Mapping[str, int] = {**SEVERITY, COMPLETE: -1, WITHDRAWN: -2, SUPERSEDED: -2}
+_RATING_OF_RANK = {
+    -2: WITHDRAWN,
+    **{rank: rating for rating, rank in ROLL_UP_RANK.items() if rating != SUPERSEDED},
+}
 RATING_ORDER = ("Red", "Amber", "Green", COMPLETE, WITHDRAWN, NOT_RATED)
 
 
@@ -384,7 +391,12 @@ class ReviewCounts:
 def _rank(as_at: date, policy: Policy) -> sa.ColumnElement[int]:
     rule = rule_expression(as_at, policy)
     return sa.case(
-        {name: ROLL_UP_RANK[rating] for name, rating in policy.ratings.items()}, value=rule
+        {
+            name: ROLL_UP_RANK[rating]
+            for name, rating in policy.ratings.items()
+            if rating in ROLL_UP_RANK
+        },
+        value=rule,
     )
 
 
@@ -402,8 +414,9 @@ def rating_counts(
     recommendations per review; those with no commitment are the difference (Not rated)."""
     recs, c = recommendation_versions, commitment_versions.c
     by_number = scope is not None and any(v is not None for v in scope.values())
-    rec_where = visible(recs, as_at, known_at)
-    commitment_where = visible(commitment_versions, as_at, known_at)
+    # The review's own stream (promises of the review as a whole) is not a recommendation.
+    rec_where = [*visible(recs, as_at, known_at), recs.c.number != REVIEW_WIDE]
+    commitment_where = [*visible(commitment_versions, as_at, known_at), c.number != REVIEW_WIDE]
     if scope is not None and not by_number and len(scope) <= 500:
         rec_where.append(recs.c.review.in_(sorted(scope)))
         commitment_where.append(c.review.in_(sorted(scope)))
@@ -594,7 +607,7 @@ def portfolio(
         c.baseline_latest,
         c.unexplained_slips,
     ).where(*visible(commitment_versions, as_at, known_at))
-    overdue = base.where(rule == OVERDUE_RULE).order_by(c.due_latest, c.review, c.number)
+    overdue = base.where(rule.in_(OVERDUE_RULES)).order_by(c.due_latest, c.review, c.number)
     slip = _days_between(model.engine, c.due_latest, c.baseline_latest)
     slipped = base.where(
         c.unexplained_slips > 0,

@@ -108,8 +108,9 @@ def date_parts(day: date | None) -> tuple[str, str, str]:
 
 
 def rag_counts(rows: Iterable[Any]) -> list[tuple[str, int]]:
-    """How many rows have each rating, worst first, leaving out ratings no row has."""
-    counts = Counter(row.rating for row in rows)
+    """How many recommendations have each rating, worst first, leaving out ratings none has.
+    The review's own row (promises of the review as a whole) is not a recommendation."""
+    counts = Counter(row.rating for row in rows if not getattr(row, "review_wide", False))
     order = [*RATING_ORDER, *sorted(set(counts) - set(RATING_ORDER))]
     return [(rating, counts[rating]) for rating in order if counts[rating]]
 

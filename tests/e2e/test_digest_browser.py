@@ -16,7 +16,7 @@ import pytest
 from rio.application.keys import Keys
 from rio.application.service import RIO
 from tests.alert_support import ADDRESSES, NHSE, load_messenger
-from tests.e2e.test_board_browser import (
+from tests.e2e.browser import (
     ARTIFACTS,
     REVIEW,
     RIO_COMMAND,

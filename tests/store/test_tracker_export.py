@@ -51,7 +51,10 @@ def test_the_export_has_the_public_trackers_columns_and_a_response_column(
         assert heading.casefold() in lowered, heading
     assert "Government response" in COLUMNS
     by_key = {(r.review, r.number): r for r in tracker}
-    assert len(by_key) == 9  # every recommendation of both reviews, once
+    # every recommendation of both reviews, once, and Messenger's review-wide promises in a
+    # row of their own ("All")
+    assert len(by_key) == 10
+    assert ("messenger-2022", "All") in by_key
     assert by_key[("pfd-2024-0117", 2)].theme == "Staffing"
     messenger_1 = by_key[("messenger-2022", 1)]
     assert "accept" in messenger_1.response.casefold()  # the decision, not in the notes

@@ -13,7 +13,8 @@ from tests.web.reading import text
 def test_the_board_opens_with_its_counts_of_each_rating(sqlite_board: Board) -> None:
     sqlite_board.sign_in("auditor")
     page = sqlite_board.get(BOARD, as_at="2024-06-01").text
-    ratings = Counter(re.findall(r'<tr id="rec-[0-9]+" data-rating="([^"]+)"', page))
+    # the recommendations' rows; row 0 is the review as a whole, not a recommendation
+    ratings = Counter(re.findall(r'<tr id="rec-[1-9][0-9]*" data-rating="([^"]+)"', page))
     summary = page[page.index('class="rag-summary"') : page.index("</section>")]
     shown = {
         rating: int(count)
@@ -23,6 +24,7 @@ def test_the_board_opens_with_its_counts_of_each_rating(sqlite_board: Board) -> 
         )
     }
     assert shown == dict(ratings) and sum(shown.values()) == 8
+    assert 'id="rec-0"' in page  # the review's own row is on the board, uncounted
     assert next(iter(shown)) == "Red"  # worst first
     assert page.index("rag-summary") < page.index("board-table")  # at the top
 
