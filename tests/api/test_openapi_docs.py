@@ -11,12 +11,12 @@ from pydantic import BaseModel
 
 from rio.api import schemas
 from rio.api.problems import MEDIA_TYPE
-from rio.api.routes import audit, health
+from rio.api.routes import audit, health, reviews
 from tests.api.conftest import Api
 
 MODELS: dict[str, type[BaseModel]] = {
     name: value
-    for module in (schemas, audit, health)
+    for module in (schemas, audit, health, reviews)
     for name, value in vars(module).items()
     if isinstance(value, type) and issubclass(value, BaseModel)
 }

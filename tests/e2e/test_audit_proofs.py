@@ -85,7 +85,11 @@ def test_an_auditor_proves_growth_and_inclusion_without_the_log(
         "inclusion", str(inclusion), "--checkpoint", str(new), "--key", vkey
     )
     assert included.returncode == 0, included.stdout + included.stderr
-    assert "is leaf 0 of the tree of size" in included.stdout
+    # the proof names the event's own leaf: its notification id less one (the review-wide
+    # stream's events come before recommendation 1's)
+    leaf = json.loads(inclusion.read_text())["leaf_index"]
+    assert leaf == json.loads(inclusion.read_text())["notification_id"] - 1
+    assert f"is leaf {leaf} of the tree of size" in included.stdout
 
     # The same proof against the old checkpoint is a proof for another tree.
     other = the_tool("inclusion", str(inclusion), "--checkpoint", str(old))

@@ -70,6 +70,23 @@ def on_a_terminal(url: str, *args: str, **env: str) -> str:
     return b"".join(chunks).decode("utf-8", "replace")
 
 
+def _cells_of_row(table: str, number: int) -> list[str]:
+    """The cells of a rich table's row that begins with `number`, each cell's lines joined."""
+    lines = table.splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(rf"^│\s+{number}\s+│", line))
+    cells: list[list[str]] = []
+    for line in lines[start:]:
+        if not line.startswith("│") or (
+            line is not lines[start] and re.match(r"^│\s+\d+\s+│", line)
+        ):
+            break
+        for i, cell in enumerate(line.strip("│").split("│")):
+            if i >= len(cells):
+                cells.append([])
+            cells[i].append(cell.strip())
+    return [" ".join(c) for c in cells]
+
+
 @pytest.mark.parametrize("columns", [80, 120])
 def test_status_fits_the_terminal_with_a_short_why_and_an_owner(url: str, columns: int) -> None:
     out = at_width(url, columns, "status", "--as-at", "2024-06-01")
@@ -81,11 +98,13 @@ def test_status_fits_the_terminal_with_a_short_why_and_an_owner(url: str, column
     text = " ".join(out.split())
     assert "overdue:" in text and "NHS England" in text
     if columns >= 120:
-        assert "overdue: National induction scheme" in text and "(due April 2024)" in text
+        why = " ".join(_cells_of_row(out, 1)[3].split())  # the Why cell, its lines joined
+        assert "overdue: National induction scheme" in why and "(due April 2024)" in why
     assert "days overdue" not in text  # the long reason is for --json and the board
     rows = [line for line in out.splitlines() if re.match(r"^│\s+\d+\s+│", line)]
-    assert len(rows) == 7  # one row begins per recommendation
-    assert len(out.splitlines()) < 7 * 6 + 6  # no recommendation takes ten lines
+    # one row begins per recommendation, and one (0) for the review as a whole
+    assert len(rows) == 8
+    assert len(out.splitlines()) < 8 * 6 + 6  # no recommendation takes ten lines
 
 
 def test_status_is_coloured_on_a_terminal_only_and_never_with_no_color(url: str) -> None:

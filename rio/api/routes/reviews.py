@@ -55,7 +55,40 @@ class ReviewIn(BaseModel):
     )
 
 
+_REVIEW_EXAMPLE: dict[str, Any] = {
+    "key": "messenger-2022",
+    "title": "Health and social care review: leadership for a collaborative and inclusive future",
+    "kind": "review",
+    "sponsor": "Department of Health and Social Care",
+    "published": "2022-06-08",
+    "response_days": None,
+    "response_due": None,
+    "registered": True,
+    "recommendations": 7,
+    "ratings": {"Red": 4, "Amber": 1, "Green": 1, "Complete": 1},
+    "outcomes": {"overdue": 4, "slipped": 1, "on_track": 1, "delivered_on_time": 4},
+}
+_PROMISE_EXAMPLE: dict[str, Any] = {
+    "review": "messenger-2022",
+    "review_title": _REVIEW_EXAMPLE["title"],
+    "number": 5,
+    "commitment": "aspiring-ceo-cohort",
+    "owner": "NHS England",
+    "due_text": "June 2024",
+    "due_latest": "2024-06-30",
+    "baseline_latest": "2024-06-30",
+    "unexplained_slips": 0,
+    "days": 93,
+}
+
+
+def _example(example: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [example]})
+
+
 class ReviewOut(BaseModel):
+    model_config = _example(_REVIEW_EXAMPLE)
+
     key: str
     title: str
     kind: str
@@ -70,16 +103,26 @@ class ReviewOut(BaseModel):
 
 
 class RegisteredOut(ReviewOut):
-    registration: Registration
+    model_config = _example({**_REVIEW_EXAMPLE, "registration": "registered"})
+
+    registration: str = Field(
+        description="What registering did: one of "
+        + ", ".join(r.value for r in Registration)
+        + " (nothing recorded)."
+    )
 
 
 class ReviewsPage(BaseModel):
+    model_config = _example({"as_at": "2024-10-01", "known_at": None, "reviews": [_REVIEW_EXAMPLE]})
+
     as_at: date
     known_at: str | None
     reviews: list[ReviewOut]
 
 
 class PromiseOut(BaseModel):
+    model_config = _example(_PROMISE_EXAMPLE)
+
     review: str
     review_title: str
     number: int
@@ -93,6 +136,18 @@ class PromiseOut(BaseModel):
 
 
 class PortfolioOut(BaseModel):
+    model_config = _example(
+        {
+            "as_at": "2024-10-01",
+            "known_at": None,
+            "filters": {"owner": None, "kind": None, "theme": None},
+            "totals": {"reviews": 1, "recommendations": 7},
+            "reviews": [_REVIEW_EXAMPLE],
+            "oldest_overdue": [_PROMISE_EXAMPLE],
+            "longest_unexplained_slips": [],
+        }
+    )
+
     as_at: date
     known_at: str | None
     filters: dict[str, str | None]
