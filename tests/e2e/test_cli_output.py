@@ -183,7 +183,17 @@ def test_the_scheduler_help_shows_no_subcommand_it_lacks(url: str, columns: int)
 
 
 def test_shell_completion_can_be_shown_for_bash(url: str) -> None:
-    done = run(url, "--show-completion", "bash")
+    # typer finds the shell from the process that runs rio: run it from bash, as a user would
+    # (under make or CI the parent is sh, which typer does not support)
+    done = subprocess.run(
+        # "; exit" keeps bash from exec'ing rio in its place, so rio's parent is bash
+        ["bash", "-c", f"'{RIO_COMMAND}' --show-completion; exit"],
+        env={**os.environ, "RIO_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
     assert done.returncode == 0, done.stderr
     assert "_RIO_COMPLETE" in done.stdout and "complete " in done.stdout

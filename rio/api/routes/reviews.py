@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rio.aggregates.review import MAX_RESPONSE_DAYS, ReviewKind
 from rio.api.deps import AsAt, CurrentPrincipal, KnownAt, ServicesDep, require
 from rio.api.problems import documented
+from rio.api.schemas import IsoDate
 from rio.application.reviews import RegisterReview, Registration
 from rio.domain.access import READERS, WRITERS
 from rio.projections.reviews import Filters, index, portfolio, readable_scope
@@ -43,7 +44,7 @@ class ReviewIn(BaseModel):
     title: str = Field(min_length=1, max_length=1000)
     kind: ReviewKind = ReviewKind.REVIEW
     sponsor: str | None = Field(default=None, max_length=1000)
-    published: date | None = None
+    published: IsoDate | None = None  # strict: YYYY-MM-DD, never a Unix timestamp
     response_days: int | None = Field(
         default=None,
         ge=1,
