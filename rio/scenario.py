@@ -75,16 +75,7 @@ class ReviewSpec(_Strict):
 
     def command(self, recorded_by: str) -> RegisterReview:
         """The review's registration: its title, kind, sponsor and response deadline."""
-        return RegisterReview(
-            key=self.key,
-            title=self.title,
-            kind=self.kind,
-            sponsor=self.sponsor,
-            published=self.published,
-            response_days=self.response_days,
-            themes={str(n): t for n, t in self.themes.items()},
-            recorded_by=recorded_by,
-        )
+        return RegisterReview(**self.model_dump(), recorded_by=recorded_by)
 
 
 class Cited(_Strict):

@@ -10,7 +10,7 @@ review never registered still works: its title falls back to its key. Topics fol
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -69,6 +69,18 @@ class ReviewDetails:
     response_days: int | None
     themes: Mapping[str, str]  # recommendation number (as text) -> its theme
 
+    @classmethod
+    def read_from(cls, source: Any, *, themes: Mapping[str, str] | None = None) -> ReviewDetails:
+        """The details as an event or a stored row carries them, under these same names (a
+        row stores its themes as text, so it passes them decoded)."""
+        values = {f.name: getattr(source, f.name) for f in fields(cls)}
+        values["themes"] = dict(values["themes"] if themes is None else themes)
+        return cls(**values)
+
+    def as_fields(self) -> dict[str, Any]:
+        """The details as an event's keyword arguments."""
+        return {f.name: getattr(self, f.name) for f in fields(self)} | {"themes": dict(self.themes)}
+
     @property
     def response_due(self) -> date | None:
         """When a response is due, where a deadline rule applies and the date is known."""
@@ -102,7 +114,7 @@ class Review(Stored, Aggregate):
 
         def apply(self, aggregate: Review) -> None:
             aggregate.key = self.key
-            aggregate.details = _details(self)
+            aggregate.details = ReviewDetails.read_from(self)
 
     class Revised(Event):
         """The registration's details, restated in full (a title corrected, a theme added)."""
@@ -116,7 +128,7 @@ class Review(Stored, Aggregate):
         themes: dict[str, str]
 
         def apply(self, aggregate: Review) -> None:
-            aggregate.details = _details(self)
+            aggregate.details = ReviewDetails.read_from(self)
 
     def __init__(self) -> None:
         # Registered.apply fills these in; declared here so their types are known.
@@ -149,7 +161,7 @@ class Review(Stored, Aggregate):
             id=review_id(_text("key", key)),
             key=key.strip(),
             recorded_by=_text("recorded_by", recorded_by),
-            **_fields(details),
+            **details.as_fields(),
         )
 
     def revise(self, details: ReviewDetails, *, recorded_by: str) -> bool:
@@ -158,7 +170,7 @@ class Review(Stored, Aggregate):
         if details == self.details:
             return False
         self.trigger_event(
-            self.Revised, recorded_by=_text("recorded_by", recorded_by), **_fields(details)
+            self.Revised, recorded_by=_text("recorded_by", recorded_by), **details.as_fields()
         )
         return True
 
@@ -201,28 +213,6 @@ def checked_details(
         response_days=response_days,
         themes=_themes(themes or {}),
     )
-
-
-def _details(event: Review.Registered | Review.Revised) -> ReviewDetails:
-    return ReviewDetails(
-        title=event.title,
-        kind=event.kind,
-        sponsor=event.sponsor,
-        published=event.published,
-        response_days=event.response_days,
-        themes=dict(event.themes),
-    )
-
-
-def _fields(details: ReviewDetails) -> dict[str, Any]:
-    return {
-        "title": details.title,
-        "kind": details.kind,
-        "sponsor": details.sponsor,
-        "published": details.published,
-        "response_days": details.response_days,
-        "themes": dict(details.themes),
-    }
 
 
 def _themes(themes: Mapping[int | str, str]) -> dict[str, str]:

@@ -108,17 +108,7 @@ def portfolio_command(
         limit=limit,
     )
     if as_json:
-        emit_json(
-            {
-                "as_at": view.as_at,
-                "known_at": view.known_at,
-                "filters": view.filters,
-                "totals": view.totals,
-                "reviews": [r.as_dict() for r in view.reviews],
-                "oldest_overdue": view.oldest_overdue,
-                "longest_unexplained_slips": view.longest_unexplained_slips,
-            }
-        )
+        emit_json(view.as_dict())
         return
     out = console()
     when = f"as at {day}" + (f", as known at {known_at}" if known_at else "")

@@ -264,12 +264,8 @@ def _apply(conn: Connection, event: Review.Registered | Review.Revised) -> None:
         t.insert().values(
             review_id=review_id,
             key=key,
-            title=event.title,
-            kind=event.kind,
-            sponsor=event.sponsor,
-            published=event.published,
-            response_days=event.response_days,
-            themes=json.dumps(event.themes, sort_keys=True),
+            **ReviewDetails.read_from(event).as_fields()
+            | {"themes": json.dumps(event.themes, sort_keys=True)},
             recorded_from=moment,
             recorded_to=None,
         )
@@ -277,18 +273,7 @@ def _apply(conn: Connection, event: Review.Registered | Review.Revised) -> None:
 
 
 def _info(row: Any) -> ReviewInfo:
-    return ReviewInfo(
-        row.key,
-        ReviewDetails(
-            title=row.title,
-            kind=row.kind,
-            sponsor=row.sponsor,
-            published=row.published,
-            response_days=row.response_days,
-            themes=json.loads(row.themes),
-        ),
-        True,
-    )
+    return ReviewInfo(row.key, ReviewDetails.read_from(row, themes=json.loads(row.themes)), True)
 
 
 # --- who reads what, and which recommendations a filter keeps ------------------------------
@@ -572,6 +557,18 @@ class Portfolio:
             for rating, count in r.ratings.items():
                 total[rating] = total.get(rating, 0) + count
         return {r: total[r] for r in RATING_ORDER if total.get(r)}
+
+    def as_dict(self) -> dict[str, Any]:
+        """The portfolio as the CLI's --json and the API answer it."""
+        return {
+            "as_at": self.as_at,
+            "known_at": self.known_at,
+            "filters": self.filters,
+            "totals": self.totals,
+            "reviews": [r.as_dict() for r in self.reviews],
+            "oldest_overdue": self.oldest_overdue,
+            "longest_unexplained_slips": self.longest_unexplained_slips,
+        }
 
 
 def portfolio(

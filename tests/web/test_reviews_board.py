@@ -81,3 +81,11 @@ def test_an_owner_key_sees_only_its_own_across_reviews_on_the_board(board: Board
     assert "1 Complete" in _row(index, "pfd-2024-0117")
     page = board.get("/board/portfolio", as_at="2025-01-15").text
     assert MESSENGER_TITLE not in page and "checklist" not in page
+
+
+def test_the_portfolio_lists_link_each_promise_to_its_recommendation(board: Board) -> None:
+    _second_review(board)
+    board.sign_in("secretariat")
+    page = board.get("/board/portfolio", as_at="2025-01-15").text
+    overdue = page.split("Oldest overdue promises", 1)[1].split("Longest unexplained slips", 1)[0]
+    assert 'href="/board/messenger-2022/' in overdue and "as_at=2025-01-15" in overdue

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from rio.aggregates.review import MAX_RESPONSE_DAYS, ReviewKind
 from rio.api.deps import AsAt, CurrentPrincipal, KnownAt, ServicesDep, require
@@ -17,7 +18,7 @@ from rio.api.problems import documented
 from rio.api.schemas import IsoDate
 from rio.application.reviews import RegisterReview, Registration
 from rio.domain.access import READERS, WRITERS
-from rio.projections.reviews import Filters, index, portfolio, readable_scope
+from rio.projections.reviews import Filters, PromiseRow, index, portfolio, readable_scope
 from rio.reports.answers import to_json
 
 router = APIRouter(tags=["reviews"], responses=documented(401, 403, 422, 429, 503))
@@ -121,19 +122,10 @@ class ReviewsPage(BaseModel):
     reviews: list[ReviewOut]
 
 
-class PromiseOut(BaseModel):
-    model_config = _example(_PROMISE_EXAMPLE)
-
-    review: str
-    review_title: str
-    number: int
-    commitment: str
-    owner: str | None
-    due_text: str | None
-    due_latest: date | None
-    baseline_latest: date | None
-    unexplained_slips: int
-    days: int
+@pydantic_dataclass(frozen=True, config=_example(_PROMISE_EXAMPLE))
+class PromiseOut(PromiseRow):
+    """A promise of the portfolio as the API answers it: the read model's own row, with an
+    example for the schema (its fields are defined once, in rio.projections.reviews)."""
 
 
 class PortfolioOut(BaseModel):
@@ -175,16 +167,7 @@ Text = Annotated[str | None, Query(max_length=200)]
 def register_review(
     body: ReviewIn, principal: CurrentPrincipal, services: ServicesDep
 ) -> JSONResponse:
-    command = RegisterReview(
-        key=body.key,
-        title=body.title,
-        kind=body.kind.value,
-        sponsor=body.sponsor,
-        published=body.published,
-        response_days=body.response_days,
-        themes={n: t for n, t in body.themes.items()},
-        recorded_by=principal.recorded_by,
-    )
+    command = RegisterReview(**body.model_dump(), recorded_by=principal.recorded_by)
     with services.writing():
         review, outcome = services.runtime.reviews.register(command)
     services.recorded()
@@ -248,14 +231,4 @@ def get_portfolio(
         readable=readable_scope(services.read_model, principal.role, principal.owner),
         limit=limit,
     )
-    return to_json(  # type: ignore[no-any-return]
-        {
-            "as_at": view.as_at,
-            "known_at": view.known_at,
-            "filters": view.filters,
-            "totals": view.totals,
-            "reviews": [r.as_dict() for r in view.reviews],
-            "oldest_overdue": view.oldest_overdue,
-            "longest_unexplained_slips": view.longest_unexplained_slips,
-        }
-    )
+    return to_json(view.as_dict())  # type: ignore[no-any-return]
