@@ -8,6 +8,8 @@ status 2, never a traceback.
 from __future__ import annotations
 
 import sys
+import tempfile
+import traceback
 from importlib import metadata
 from typing import Annotated
 
@@ -88,8 +90,9 @@ def main() -> None:
             f"the store (RIO_DATABASE_URL) cannot be used: {_first_line(error)}: "
             f"{store_hint(get_settings().database_url)}"
         )
-    except typer.Abort:
-        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("rio: interrupted", err=True)
+        sys.exit(130 if sys.exc_info()[0] is KeyboardInterrupt else 1)
     except typer.TyperException as error:
         # Usage errors (a missing argument, an unknown option): click's message, exit 2.
         show = getattr(error, "show", None)
@@ -97,6 +100,8 @@ def main() -> None:
             raise
         show()
         sys.exit(int(getattr(error, "exit_code", 2)))
+    except Exception as error:  # a fault in RIO itself: a person still sees one line
+        _crashed(error)
 
 
 def store_hint(url: str) -> str:
@@ -115,6 +120,24 @@ def store_hint(url: str) -> str:
         f"check that PostgreSQL is running and accepts connections at {where}, and the user, "
         f"password and database ({parsed.database!r}) in RIO_DATABASE_URL"
     )
+
+
+def _crashed(error: Exception) -> None:
+    """Keep the traceback for whoever mends RIO, in a file of its own, and tell the person
+    at the terminal in one line where it is; exit status 70 (EX_SOFTWARE) says "RIO's
+    fault", as 2 says "the input's or the environment's"."""
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="rio-fault-", suffix=".txt", delete=False, encoding="utf-8"
+    ) as report:
+        report.write(f"rio {metadata.version('rio')}: {' '.join(sys.argv)}\n\n")
+        traceback.print_exception(error, file=report)
+    typer.echo(
+        f"rio: internal error ({type(error).__name__}: {_first_line(error)}); this is a fault "
+        f"in RIO, not in what you asked. The details are in {report.name}: please send them "
+        "to whoever runs RIO. Each write is all or nothing, so nothing is half-recorded.",
+        err=True,
+    )
+    sys.exit(70)
 
 
 def _fail(message: str) -> None:
