@@ -114,7 +114,7 @@ def _whole(read: Iterable[Part]) -> tuple[yaml.Node, dict[Any, Any]]:
     pairs: list[tuple[yaml.Node, yaml.Node]] = []
     data: dict[Any, Any] = {}
     for part in read:
-        mark = yaml.Mark("<file>", 0, part.line - 1, 0, None, None)  # type: ignore[no-untyped-call]
+        mark = yaml.Mark("<file>", 0, part.line - 1, 0, None, None)  # type: ignore[arg-type]
         pairs.append((yaml.ScalarNode("tag:yaml.org,2002:str", str(part.key), mark), part.node))
         data[part.key] = part.data
     start = pairs[0][0].start_mark if pairs else None
@@ -248,14 +248,11 @@ class _Reader:
 
     def _node(self, event: yaml.Event) -> yaml.Node:
         """The node that starts with `event` (a scalar, or a collection read to its end)."""
+        # libyaml's marks are its own class, with the same fields as PyYAML's.
+        start: Any = event.start_mark
         if isinstance(event, yaml.ScalarEvent):
-            return yaml.ScalarNode(
-                self._scalar_tag(event),
-                event.value,
-                event.start_mark,
-                event.end_mark,
-                style=event.style,
-            )
+            end: Any = event.end_mark
+            return yaml.ScalarNode(self._scalar_tag(event), event.value, start, end, event.style)
         if isinstance(event, yaml.SequenceStartEvent):
             sequence = self._collection(yaml.SequenceNode, event)
             while not isinstance(item := self._next(), yaml.SequenceEndEvent):
@@ -266,14 +263,15 @@ class _Reader:
             while not isinstance(key := self._next(), yaml.MappingEndEvent):
                 mapping.value.append((self._node(key), self._node(self._next())))
             return self._closed(mapping, key)
-        line = event.start_mark.line + 1 if event.start_mark else None
+        line = start.line + 1 if start else None
         raise YamlRefused(line, f"not valid YAML: unexpected {type(event).__name__}")
 
     def _collection(self, kind: type[C], event: yaml.CollectionStartEvent) -> C:
         tag = event.tag
         if tag is None or tag == "!":
-            tag = self.loader.resolve(kind, None, event.implicit)  # type: ignore[arg-type]
-        return kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+            tag = self.loader.resolve(kind, None, event.implicit)  # type: ignore[no-untyped-call]
+        start: Any = event.start_mark
+        return kind(tag, [], start, None, flow_style=event.flow_style)
 
     def _closed(self, node: C, end: yaml.Event) -> C:
         node.end_mark = end.end_mark
@@ -290,8 +288,9 @@ class _Reader:
         if tag is None:
             if len(self.tags) >= _TAGS_KEPT:
                 self.tags.clear()
-            tag = self.tags[key] = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-        return tag
+            resolve = self.loader.resolve
+            tag = self.tags[key] = resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+        return str(tag)
 
 
 def _construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:

@@ -13,6 +13,7 @@ exactly when those events were committed, and a second commit under the key is r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from typing import TypeVar
 from uuid import UUID
 
@@ -26,7 +27,7 @@ from rio.application.batch import BatchResult, RecommendationBatch, plan
 from rio.application.commands import RecommendationCommand, RegisterRecommendation
 from rio.application.receipts import Completed, Recorded, RequestKey, Result, completed, receipt
 from rio.domain.errors import NotFound, VersionConflict
-from rio.persistence.bulk import BulkRecorder
+from rio.persistence.bulk import BulkRecorder, Insert
 from rio.persistence.histories import HistoryRecorder
 from rio.persistence.paging import notifications
 from rio.persistence.receipts import RECEIPT, ReceiptRecorder
@@ -116,7 +117,10 @@ class RIO(Application[UUID]):
         if not isinstance(recorder, BulkRecorder):
             raise TypeError(f"{type(recorder).__name__} cannot record in bulk")
         try:
-            with recorder.inserting() as insert:
+            # The transaction opens at the first insert: a batch smaller than a chunk is
+            # planned whole before it takes the store's write lock, as one `save` would be.
+            with ExitStack() as transaction:
+                insert: Insert | None = None
                 changed: list[Aggregate] = []
                 pending = 0
                 for batch in batches:
@@ -131,12 +135,14 @@ class RIO(Application[UUID]):
                         changed.append(recommendation)
                         pending += recorded
                     if pending >= BULK_CHUNK:
+                        insert = insert or transaction.enter_context(recorder.inserting())
                         insert(self._stored(changed))
                         changed, pending = [], 0
                     if progress is not None:
                         progress(1)
                 changed.extend(a for a in also if a.pending_events)
                 if changed or request is not None:
+                    insert = insert or transaction.enter_context(recorder.inserting())
                     insert(self._stored(changed), **self._receipt(request, result))
         except IntegrityError:
             raise VersionConflict(

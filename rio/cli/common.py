@@ -72,13 +72,15 @@ def console() -> Console:
 def progress_bars() -> Progress:
     """Progress bars on stderr for a long command: drawn on a terminal and gone when done;
     off a terminal (piped, in a script, in a log) nothing is written."""
+    err = Console(stderr=True)
     return Progress(
         TextColumn("{task.description:<16}"),
         BarColumn(),
         TaskProgressColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=err,
         transient=True,
+        disable=not err.is_terminal,
     )
 
 
