@@ -44,6 +44,7 @@ from rio.persistence.merkle_postgres import PostgresTree
 from rio.persistence.receipts import Receipt, receipt_to_write
 
 PAGE = 1000
+BULK_IDLE_TIMEOUT = SQL("SET LOCAL idle_in_transaction_session_timeout = '5min'")
 
 
 class ChainedPostgresApplicationRecorder(PostgresTree, PostgresApplicationRecorder):
@@ -158,6 +159,9 @@ class ChainedPostgresApplicationRecorder(PostgresTree, PostgresApplicationRecord
         """One transaction for several inserts (rio.persistence.bulk): each insert runs in a
         savepoint of it, as `insert_events` runs in a transaction of its own."""
         with self.datastore.get_connection() as conn, conn.transaction():
+            # eventsourcing ends a session idle in a transaction after 5 s: here the load
+            # plans its next chunk between inserts, which may take longer on a busy machine.
+            conn.execute(BULK_IDLE_TIMEOUT)
 
             def insert(stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
                 self._insert_on(conn, stored_events, **kwargs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ from rio.application.batch import BatchRefused, BatchResult
 from rio.application.reviews import Reviews
 from rio.application.service import RIO
 from rio.domain.errors import VersionConflict
+from rio.persistence.postgres import ChainedPostgresApplicationRecorder
 from rio.scenario import ScenarioError, opened
 
 SMALL_CHUNK = 40  # events per insert: many inserts into the one transaction
@@ -95,6 +97,31 @@ def test_the_review_commits_with_its_recommendations_or_not_at_all(
             rio.record_batch(scenario.batches("test"), also=[review])
 
     assert rio.position() == before == 1
+
+
+def test_postgres_lets_a_load_plan_between_its_inserts(
+    rio: RIO, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """eventsourcing ends a session idle in a transaction after 5 s; a load plans its next
+    chunk between inserts into its open transaction, so that transaction allows longer."""
+    recorder = rio.recorder
+    if not isinstance(recorder, ChainedPostgresApplicationRecorder):
+        pytest.skip("SQLite ends no idle transaction")
+    seen: list[object] = []
+    insert_on = recorder._insert_on
+
+    def noting(conn: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(conn.execute("SHOW idle_in_transaction_session_timeout").fetchone())
+        return insert_on(conn, *args, **kwargs)
+
+    monkeypatch.setattr(recorder, "_insert_on", noting)
+    load(rio, scenario_file.write(tmp_path / "large.yaml", 30))
+    with recorder.datastore.get_connection() as conn:
+        outside = conn.execute("SHOW idle_in_transaction_session_timeout").fetchone()
+
+    assert len(seen) > 1
+    assert all(row == {"idle_in_transaction_session_timeout": "5min"} for row in seen), seen
+    assert outside == {"idle_in_transaction_session_timeout": "5s"}
 
 
 def test_a_problem_at_the_end_of_a_large_file_is_named_before_anything_is_recorded(
