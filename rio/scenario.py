@@ -5,17 +5,23 @@ Every problem is reported as FILE:LINE with what is wrong, before anything is re
 
 from __future__ import annotations
 
+import pickle
+import sqlite3
+import tempfile
 from abc import abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -322,7 +328,7 @@ class EventCorrected(EventSpec):
         return self
 
     def command(self, source: Source, recorded_by: str) -> CorrectReferencedEvent:
-        if isinstance(self.corrects, str):  # resolved by `_resolved` before commands are made
+        if isinstance(self.corrects, str):  # resolved before commands are made (_Commands)
             raise ScenarioError(f"the correction's ref {self.corrects!r} was not resolved")
         return CorrectReferencedEvent(
             event=reference(self.corrects),
@@ -333,65 +339,6 @@ class EventCorrected(EventSpec):
             source=source,
             recorded_by=recorded_by,
         )
-
-
-def _correction_problems(scenario: Scenario, lines: dict[Path_, int], name: str) -> list[str]:
-    """Refs unique in the file; each correction's `ref` and new `source` known."""
-    problems = []
-    refs: dict[str, int] = {}
-    for index, event in enumerate(scenario.events):
-        if event.ref is not None and event.ref in refs:
-            problems.append(
-                f"{name}:{lines[('events', index, 'ref')]}: ref {event.ref!r} is already used "
-                f"by events.{refs[event.ref]}; a ref names one event"
-            )
-        elif event.ref is not None:
-            refs[event.ref] = index
-    for index, event in enumerate(scenario.events):
-        if not isinstance(event, EventCorrected):
-            continue
-        if isinstance(event.corrects, str):
-            target = refs.get(event.corrects)
-            where = f"{name}:{lines[('events', index, 'corrects')]}"
-            if target is None:
-                known = ", ".join(sorted(refs)) or "none in this file"
-                problems.append(f"{where}: no event has ref {event.corrects!r} (refs: {known})")
-            elif scenario.events[target].stream != event.stream:
-                theirs = _stream_words(scenario.events[target])
-                problems.append(
-                    f"{where}: ref {event.corrects!r} is an event of {theirs}, "
-                    f"not {_stream_words(event)}"
-                )
-        new_source = (event.changes or {}).get("source")
-        if new_source is not None and new_source not in scenario.sources:
-            problems.append(
-                f"{name}:{lines[('events', index, 'changes', 'source')]}: source "
-                f"{new_source!r} is not among the sources of this file"
-            )
-    return problems
-
-
-def _resolved(scenario: Scenario) -> Scenario:
-    """Corrections with `corrects:` as a reference and a changed `source:` as a document."""
-    refs = {e.ref: e for e in scenario.events if e.ref is not None}
-    events: list[Any] = []
-    for event in scenario.events:
-        if isinstance(event, EventCorrected):
-            update: dict[str, Any] = {}
-            if isinstance(event.corrects, str):
-                target = refs[event.corrects]
-                named = {"type": target.type, "occurred": target.occurred, "quote": target.quote}
-                for key in ("commitment", "action"):
-                    if getattr(target, key, None) is not None:
-                        named[key] = getattr(target, key)
-                update["corrects"] = named
-            if event.changes and "source" in event.changes:
-                doc = scenario.sources[event.changes["source"]]
-                document = {"document": doc.document, "date": doc.date, "url": doc.url}
-                update["changes"] = {**event.changes, "source": {**document, "file": doc.file}}
-            event = event.model_copy(update=update)
-        events.append(event)
-    return scenario.model_copy(update={"events": events})
 
 
 AnyEvent = Annotated[
@@ -425,8 +372,20 @@ def _as_phrase(value: Any) -> Any:
 
 
 # --- reading, with line numbers --------------------------------------------------------------
+#
+# A file is read as a stream of parts (rio.scenario_yaml.parts): the header's values whole,
+# each recommendation and each event alone. Each item is validated as it comes; what the
+# items say about each other (numbers, sources, refs) is kept in small indexes and checked
+# as soon as it can be; the valid items wait, grouped by recommendation, in a sink: a list
+# for `read` (small files, tests), a temporary SQLite file for `opened` (files of any size).
 
 Path_ = tuple[str | int, ...]
+
+ITEMISED = ("recommendations", "events")
+MAX_PROBLEMS = 50  # shown of a file's problems; the rest are counted
+
+_RECOMMENDATION = TypeAdapter(RecommendationSpec)
+_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 
 
 def _lines(
@@ -457,34 +416,224 @@ def _line_of(lines: dict[Path_, int], loc: Iterable[str | int]) -> int:
     return best
 
 
-def read(path: Path) -> tuple[Scenario, dict[Path_, int]]:
-    name = str(path)
-    try:
-        node, data = scenario_yaml.load(path)
-    except OSError as error:
-        raise ScenarioError(f"{name}: cannot read the file: {error.strerror}") from None
-    except scenario_yaml.YamlRefused as refused:
-        where = name if refused.line is None else f"{name}:{refused.line}"
-        raise ScenarioError(f"{where}: {refused.message}") from None
-    if node is None or not isinstance(data, dict):
-        raise ScenarioError(f"{name}:1: a scenario is a mapping with format: {FORMAT}")
-    lines = _lines(node)
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as error:
-        problems = []
-        for problem in error.errors():
-            loc = (
-                (*problem["loc"], "type")
-                if problem["type"] == "union_tag_invalid"
-                else problem["loc"]
+@dataclass(frozen=True)
+class _Rec:
+    """A valid recommendation and the lines its commands are named by."""
+
+    index: int
+    spec: RecommendationSpec
+    line: int
+    action_lines: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _Event:
+    position: int
+    spec: AnyEvent
+    line: int
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """What a correction's `corrects: <ref>` resolves to: the named event's own words."""
+
+    index: int
+    stream: int
+    words: str
+    named: dict[str, Any]
+
+
+class _Sink(Protocol):
+    """Where valid items wait to be recorded; `lines` are the item's own (a sink that keeps
+    the whole file in memory keeps them too)."""
+
+    def recommendation(self, rec: _Rec, lines: dict[Path_, int]) -> None: ...
+    def event(self, event: _Event, lines: dict[Path_, int]) -> None: ...
+
+
+class _Checker:
+    """Checks a file's parts as they come: each item alone, then what the items say about
+    each other, every problem with its line. Valid items go to `sink`."""
+
+    def __init__(self, name: str, sink: _Sink) -> None:
+        self.name = name
+        self.sink = sink
+        self.invalid: list[str] = []  # what pydantic refused
+        self.problems: list[str] = []  # what the items say about each other
+        self.header: dict[str, Any] = {}
+        self.lines: dict[Path_, int] = {}  # the header's
+        self.numbers: dict[int, int] = {}  # recommendation number -> its `number:` line
+        self.repeated: set[int] = set()
+        self.sources: set[str] | None = None  # once `sources:` has been read
+        self.unchecked_sources: list[tuple[str, int]] = []  # cited before `sources:`
+        self.unchecked_numbers: list[tuple[int, str]] = []  # named before being listed
+        self.refs: dict[str, _Ref] = {}
+        self.corrections: list[tuple[EventCorrected, int, dict[Path_, int]]] = []
+        self.recommendation_count = 0
+        self.review_wide = False  # whether any event is of the review as a whole
+
+    def take(self, part: scenario_yaml.Part) -> None:
+        if part.index is None:
+            self.header[part.key] = part.data
+            _lines(part.node, (part.key,), self.lines)
+            self.lines[(part.key,)] = part.line
+            self.lines.setdefault((), part.line)
+            if part.key == "sources" and isinstance(part.data, dict):
+                self.sources = {str(key) for key in part.data}
+            return
+        path: Path_ = (part.key, part.index)
+        lines = _lines(part.node, path, {(part.key,): part.line})
+        try:
+            if part.key == "recommendations":
+                self._recommendation(part.index, _RECOMMENDATION.validate_python(part.data), lines)
+            else:
+                self._event(part.index, _EVENT.validate_python(part.data), lines)
+        except ValidationError as error:
+            self.invalid += _problems(error, path, lines, self.name)
+
+    def _recommendation(self, index: int, rec: RecommendationSpec, lines: dict[Path_, int]) -> None:
+        path: Path_ = ("recommendations", index)
+        where = lines[(*path, "number")]
+        if rec.number in self.numbers:
+            first = self.numbers[rec.number]
+            if rec.number not in self.repeated:
+                self.problems.append(self._listed_twice(first, rec.number))
+                self.repeated.add(rec.number)
+            self.problems.append(self._listed_twice(where, rec.number))
+        else:
+            self.numbers[rec.number] = where
+        self._cited(rec.source, lines[(*path, "source")])
+        for i, action in enumerate(rec.actions):
+            self._cited(action.source, lines[(*path, "actions", i, "source")])
+        actions = tuple(lines[(*path, "actions", i)] for i in range(len(rec.actions)))
+        self.recommendation_count += 1
+        if self._clean():
+            self.sink.recommendation(_Rec(index, rec, lines[path], actions), lines)
+
+    def _listed_twice(self, line: int, number: int) -> str:
+        return f"{self.name}:{line}: recommendation {number} is listed twice"
+
+    def _event(self, index: int, event: AnyEvent, lines: dict[Path_, int]) -> None:
+        path: Path_ = ("events", index)
+        named = [event.recommendation] if event.recommendation is not None else event.serves
+        key = "recommendation" if event.recommendation is not None else "recommendations"
+        where = f"{self.name}:{lines.get((*path, key), lines[path])}: events.{index}"
+        for number in named or ():
+            if number not in self.numbers:
+                self.unchecked_numbers.append((number, where))
+        self._cited(event.source, lines[(*path, "source")])
+        if event.ref is not None and event.ref in self.refs:
+            self.problems.append(
+                f"{self.name}:{lines[(*path, 'ref')]}: ref {event.ref!r} is already used "
+                f"by events.{self.refs[event.ref].index}; a ref names one event"
             )
-            where = ".".join(str(p) for p in loc)
-            problems.append(f"{name}:{_line_of(lines, loc)}: {where}: {problem['msg']}")
-        raise ScenarioError("\n".join(problems)) from None
-    _check_references(scenario, lines, name)
-    _check_review(scenario, lines, name)
-    return scenario, lines
+        elif event.ref is not None:
+            self.refs[event.ref] = _Ref(index, event.stream, _stream_words(event), _named(event))
+        if isinstance(event, EventCorrected):
+            self.corrections.append((event, index, lines))
+        self.review_wide = self.review_wide or event.stream == REVIEW_WIDE
+        if self._clean():
+            self.sink.event(_Event(index, event, lines[path]), lines)
+
+    def _cited(self, source: str, line: int) -> None:
+        if self.sources is None:
+            self.unchecked_sources.append((source, line))
+        elif source not in self.sources:
+            self.problems.append(self._unknown_source(source, line))
+
+    def _unknown_source(self, source: str, line: int) -> str:
+        known = ", ".join(sorted(self.sources or ()))
+        return (
+            f"{self.name}:{line}: source {source!r} is not among the sources of this file ({known})"
+        )
+
+    def _clean(self) -> bool:
+        """Nothing found wrong yet: once something is, the rest is only checked."""
+        return not self.invalid and not self.problems
+
+    def finish(self) -> Scenario:
+        """The header (its lists empty), once every problem of the file has been named;
+        raises ScenarioError naming them."""
+        try:  # the lists were read item by item: here they are empty
+            scenario = Scenario.model_validate(self.header)
+        except ValidationError as error:
+            self.invalid[:0] = _problems(error, (), self.lines, self.name)
+            scenario = None
+        if self.invalid:
+            raise ScenarioError(_joined(self.invalid))
+        assert scenario is not None
+        self.problems += [
+            self._unknown_source(source, line)
+            for source, line in self.unchecked_sources
+            if source not in scenario.sources
+        ]
+        self.problems += [
+            f"{where}: recommendation {number} is not among the recommendations of this file"
+            for number, where in self.unchecked_numbers
+            if number not in self.numbers
+        ]
+        self.problems += self._correction_problems(scenario)
+        if self.problems:
+            raise ScenarioError(_joined(self.problems))
+        _check_review(scenario, self.lines, self.name)
+        return scenario
+
+    def _correction_problems(self, scenario: Scenario) -> list[str]:
+        """Each correction's `ref` and new `source` known."""
+        problems = []
+        for event, index, lines in self.corrections:
+            if isinstance(event.corrects, str):
+                target = self.refs.get(event.corrects)
+                where = f"{self.name}:{lines[('events', index, 'corrects')]}"
+                if target is None:
+                    known = ", ".join(sorted(self.refs)) or "none in this file"
+                    problems.append(f"{where}: no event has ref {event.corrects!r} (refs: {known})")
+                elif target.stream != event.stream:
+                    problems.append(
+                        f"{where}: ref {event.corrects!r} is an event of {target.words}, "
+                        f"not {_stream_words(event)}"
+                    )
+            new_source = (event.changes or {}).get("source")
+            if new_source is not None and new_source not in scenario.sources:
+                problems.append(
+                    f"{self.name}:{lines[('events', index, 'changes', 'source')]}: source "
+                    f"{new_source!r} is not among the sources of this file"
+                )
+        return problems
+
+
+def _problems(
+    error: ValidationError, prefix: Path_, lines: dict[Path_, int], name: str
+) -> list[str]:
+    """pydantic's refusals of the part at `prefix`, each at its line."""
+    problems = []
+    for problem in error.errors():
+        loc = (*prefix, *problem["loc"])
+        if problem["type"] == "union_tag_invalid":
+            loc = (*loc, "type")
+        where = ".".join(str(p) for p in loc)
+        problems.append(f"{name}:{_line_of(lines, loc)}: {where}: {problem['msg']}")
+    return problems
+
+
+def _joined(problems: list[str]) -> str:
+    shown = problems[:MAX_PROBLEMS]
+    more = len(problems) - len(shown)
+    return "\n".join(shown) + (f"\n... and {more:,} more problems" if more else "")
+
+
+def _named(event: AnyEvent) -> dict[str, Any]:
+    named: dict[str, Any] = {"type": event.type, "occurred": event.occurred, "quote": event.quote}
+    for key in ("commitment", "action"):
+        if getattr(event, key, None) is not None:
+            named[key] = getattr(event, key)
+    return named
+
+
+def _stream_words(event: EventSpec) -> str:
+    return (
+        "the review as a whole" if event.stream == REVIEW_WIDE else f"recommendation {event.stream}"
+    )
 
 
 def _check_review(scenario: Scenario, lines: dict[Path_, int], name: str) -> None:
@@ -503,69 +652,88 @@ def _check_review(scenario: Scenario, lines: dict[Path_, int], name: str) -> Non
         raise ScenarioError(f"{name}:{lines.get(('review',), 1)}: review: {error}") from None
 
 
-def _check_references(scenario: Scenario, lines: dict[Path_, int], name: str) -> None:
-    problems = []
-    numbers = [r.number for r in scenario.recommendations]
-    for index, rec in enumerate(scenario.recommendations):
-        if numbers.count(rec.number) > 1:
-            where = lines[("recommendations", index, "number")]
-            problems.append(f"{name}:{where}: recommendation {rec.number} is listed twice")
-        cited: list[tuple[Path_, Cited]] = [(("recommendations", index), rec)]
-        cited += [(("recommendations", index, "actions", i), a) for i, a in enumerate(rec.actions)]
-        problems += _unknown_sources(cited, scenario, lines, name)
-    for index, event in enumerate(scenario.events):
-        named = [event.recommendation] if event.recommendation is not None else event.serves
-        key = "recommendation" if event.recommendation is not None else "recommendations"
-        for number in named or ():
-            if number not in numbers:
-                where = lines.get(("events", index, key), lines[("events", index)])
-                problems.append(
-                    f"{name}:{where}: events.{index}: recommendation {number} "
-                    "is not among the recommendations of this file"
-                )
-        problems += _unknown_sources([(("events", index), event)], scenario, lines, name)
-    problems += _correction_problems(scenario, lines, name)
-    if problems:
-        raise ScenarioError("\n".join(problems))
+def _check(
+    path: Path,
+    sink: _Sink,
+    progress: Callable[[int], None] | None = None,
+) -> _Checker:
+    """Every part of the file through a checker; raises ScenarioError naming the problems."""
+    name = str(path)
+    checker = _Checker(name, sink)
+    try:
+        for part in scenario_yaml.parts(path, ITEMISED, progress):
+            checker.take(part)
+    except OSError as error:
+        raise ScenarioError(f"{name}: cannot read the file: {error.strerror}") from None
+    except scenario_yaml.NotAMapping:
+        raise ScenarioError(f"{name}:1: a scenario is a mapping with format: {FORMAT}") from None
+    except scenario_yaml.YamlRefused as refused:
+        where = name if refused.line is None else f"{name}:{refused.line}"
+        raise ScenarioError(f"{where}: {refused.message}") from None
+    return checker
 
 
-def _unknown_sources(
-    cited: list[tuple[Path_, Cited]], scenario: Scenario, lines: dict[Path_, int], name: str
-) -> list[str]:
-    known = ", ".join(sorted(scenario.sources))
-    return [
-        f"{name}:{lines[(*path, 'source')]}: source {item.source!r} is not among the sources "
-        f"of this file ({known})"
-        for path, item in cited
-        if item.source not in scenario.sources
-    ]
+class _InMemory:
+    """The whole file's valid items and the line of every part of it."""
+
+    def __init__(self) -> None:
+        self.recommendations: list[RecommendationSpec] = []
+        self.events: list[AnyEvent] = []
+        self.lines: dict[Path_, int] = {}
+
+    def recommendation(self, rec: _Rec, lines: dict[Path_, int]) -> None:
+        self.recommendations.append(rec.spec)
+        self.lines.update(lines)
+
+    def event(self, event: _Event, lines: dict[Path_, int]) -> None:
+        self.events.append(event.spec)
+        self.lines.update(lines)
+
+
+def read(path: Path) -> tuple[Scenario, dict[Path_, int]]:
+    """The whole file in memory, checked, with the line of every part of it: for small
+    files and tests (`batches` turns it into commands). `opened` reads a file of any size."""
+    sink = _InMemory()
+    checker = _check(path, sink)
+    header = checker.finish()
+    scenario = header.model_copy(
+        update={"recommendations": sink.recommendations, "events": sink.events}
+    )
+    return scenario, {**checker.lines, **sink.lines}
 
 
 # --- turning a scenario into commands -------------------------------------------------------
 
 
-def batches(
-    scenario: Scenario, lines: dict[Path_, int], name: str, recorded_by: str
-) -> list[RecommendationBatch]:
-    """One batch per recommendation; its events in valid-time order, file order within a day."""
-    scenario = _resolved(scenario)
+class _Commands:
+    """A file's items as the commands that record them, citing its sources."""
 
-    def cite(item: Cited) -> Source:
-        doc = scenario.sources[item.source]
+    def __init__(
+        self, header: Scenario, refs: dict[str, _Ref], name: str, recorded_by: str
+    ) -> None:
+        self.review = header.review
+        self.sources = header.sources
+        self.refs = refs
+        self.name = name
+        self.recorded_by = recorded_by
+
+    def cite(self, item: Cited) -> Source:
+        doc = self.sources[item.source]
         return Source(
             document=doc.document, date=doc.date, quote=item.quote, url=doc.url, file=doc.file
         )
 
-    result = []
-    for index, rec in enumerate(scenario.recommendations):
+    def recommendation(self, rec: _Rec, events: Sequence[_Event]) -> RecommendationBatch:
+        """One recommendation's batch: its events in valid-time order, file order within a day."""
+        spec = rec.spec
         registration = RegisterRecommendation(
-            review=scenario.review.key,
-            number=rec.number,
-            title=rec.title,
-            text=rec.text,
-            occurred=rec.occurred,
-            source=cite(rec),
-            recorded_by=recorded_by,
+            review=self.review.key,
+            number=spec.number,
+            title=spec.title,
+            text=spec.text,
+            occurred=spec.occurred,
+            source=self.cite(spec),
+            recorded_by=self.recorded_by,
         )
         actions: list[Labelled[RecommendationCommand]] = [
             Labelled(
@@ -573,67 +741,183 @@ def batches(
                     action=action.id,
                     text=action.text,
                     occurred=action.occurred,
-                    source=cite(action),
-                    recorded_by=recorded_by,
+                    source=self.cite(action),
+                    recorded_by=self.recorded_by,
                 ),
-                f"{name}:{lines[('recommendations', index, 'actions', i)]}",
+                f"{self.name}:{line}",
             )
-            for i, action in enumerate(rec.actions)
+            for action, line in zip(spec.actions, rec.action_lines, strict=True)
         ]
-        events = in_valid_time_order(
+        return RecommendationBatch(
+            Labelled(registration, f"{self.name}:{rec.line}"),
+            [*actions, *self._events(events)],
+        )
+
+    def review_wide(self, events: Sequence[_Event]) -> RecommendationBatch:
+        """The review's own stream: registered on (and citing) its first event, so that what a
+        file says about the review as a whole is recorded once, like any recommendation's."""
+        first = min(events, key=lambda e: (e.spec.occurred, e.position))
+        registration = RegisterRecommendation(
+            review=self.review.key,
+            number=REVIEW_WIDE,
+            title=f"{self.review.title} (the review as a whole)",
+            text="Promises about the review as a whole, or several of its recommendations.",
+            occurred=first.spec.occurred,
+            source=self.cite(first.spec),
+            recorded_by=self.recorded_by,
+            review_wide=True,
+        )
+        return RecommendationBatch(
+            Labelled(registration, f"{self.name}:{first.line}"), self._events(events)
+        )
+
+    def _events(self, events: Sequence[_Event]) -> list[Labelled[RecommendationCommand]]:
+        return in_valid_time_order(
             Labelled(
-                event.command(cite(event), recorded_by),
-                f"{name}:{lines[('events', position)]}: {event.type}",
+                self._resolved(event.spec).command(self.cite(event.spec), self.recorded_by),
+                f"{self.name}:{event.line}: {event.spec.type}",
             )
-            for position, event in enumerate(scenario.events)
-            if event.stream == rec.number
+            for event in events
         )
+
+    def _resolved(self, event: AnyEvent) -> AnyEvent:
+        """A correction with `corrects:` as a reference and a changed `source:` as a document."""
+        if not isinstance(event, EventCorrected):
+            return event
+        update: dict[str, Any] = {}
+        if isinstance(event.corrects, str):
+            update["corrects"] = self.refs[event.corrects].named
+        if event.changes and "source" in event.changes:
+            doc = self.sources[event.changes["source"]]
+            document = {"document": doc.document, "date": doc.date, "url": doc.url}
+            update["changes"] = {**event.changes, "source": {**document, "file": doc.file}}
+        return event.model_copy(update=update)
+
+
+def batches(
+    scenario: Scenario, lines: dict[Path_, int], name: str, recorded_by: str
+) -> list[RecommendationBatch]:
+    """One batch per recommendation (the review's own first, if it has events), from `read`."""
+    refs = {
+        e.ref: _Ref(i, e.stream, _stream_words(e), _named(e))
+        for i, e in enumerate(scenario.events)
+        if e.ref is not None
+    }
+    commands = _Commands(scenario, refs, name, recorded_by)
+    streams: dict[int, list[_Event]] = {}
+    for position, event in enumerate(scenario.events):
+        streams.setdefault(event.stream, []).append(
+            _Event(position, event, lines[("events", position)])
+        )
+    result = []
+    if streams.get(REVIEW_WIDE):
+        result.append(commands.review_wide(streams[REVIEW_WIDE]))
+    for index, rec in enumerate(scenario.recommendations):
+        path: Path_ = ("recommendations", index)
+        actions = tuple(lines[(*path, "actions", i)] for i in range(len(rec.actions)))
         result.append(
-            RecommendationBatch(
-                Labelled(registration, f"{name}:{lines[('recommendations', index)]}"),
-                [*actions, *events],
+            commands.recommendation(
+                _Rec(index, rec, lines[path], actions), streams.get(rec.number, [])
             )
         )
-    wide = [(p, e) for p, e in enumerate(scenario.events) if e.stream == REVIEW_WIDE]
-    if wide:
-        result.insert(0, _review_wide_batch(scenario, lines, name, recorded_by, wide, cite))
     return result
 
 
-def _stream_words(event: EventSpec) -> str:
-    return (
-        "the review as a whole" if event.stream == REVIEW_WIDE else f"recommendation {event.stream}"
-    )
+# --- files of any size ----------------------------------------------------------------------
 
 
-def _review_wide_batch(
-    scenario: Scenario,
-    lines: dict[Path_, int],
-    name: str,
-    recorded_by: str,
-    events: Sequence[tuple[int, AnyEvent]],
-    cite: Callable[[Cited], Source],
-) -> RecommendationBatch:
-    """The review's own stream: registered on (and citing) its first event, so that what a
-    file says about the review as a whole is recorded once, like any recommendation's."""
-    first_position, first = min(events, key=lambda pe: (pe[1].occurred, pe[0]))
-    registration = RegisterRecommendation(
-        review=scenario.review.key,
-        number=REVIEW_WIDE,
-        title=f"{scenario.review.title} (the review as a whole)",
-        text="Promises about the review as a whole, or several of its recommendations.",
-        occurred=first.occurred,
-        source=cite(first),
-        recorded_by=recorded_by,
-        review_wide=True,
-    )
-    commands = in_valid_time_order(
-        Labelled(
-            event.command(cite(event), recorded_by),
-            f"{name}:{lines[('events', position)]}: {event.type}",
+class _Spilled:
+    """Valid items kept on disk, grouped by recommendation, until they are recorded: a
+    temporary SQLite file, so memory holds one recommendation's items at a time."""
+
+    FLUSH = 100  # items written at a time
+
+    def __init__(self, folder: Path) -> None:
+        self.db = sqlite3.connect(folder / "items.db", isolation_level=None)
+        self.db.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+            "CREATE TABLE recommendations (rank INTEGER PRIMARY KEY, number INTEGER, item BLOB);"
+            "CREATE TABLE events (stream INTEGER, position INTEGER, item BLOB, "
+            "PRIMARY KEY (stream, position)) WITHOUT ROWID;"
+            "BEGIN;"
         )
-        for position, event in events
-    )
-    return RecommendationBatch(
-        Labelled(registration, f"{name}:{lines[('events', first_position)]}"), list(commands)
-    )
+        self.recs: list[tuple[int, bytes]] = []
+        self.events: list[tuple[int, int, bytes]] = []
+
+    def recommendation(self, rec: _Rec, lines: dict[Path_, int]) -> None:
+        self.recs.append((rec.spec.number, pickle.dumps(rec, pickle.HIGHEST_PROTOCOL)))
+        if len(self.recs) >= self.FLUSH:
+            self.flush()
+
+    def event(self, event: _Event, lines: dict[Path_, int]) -> None:
+        item = pickle.dumps(event, pickle.HIGHEST_PROTOCOL)
+        self.events.append((event.spec.stream, event.position, item))
+        if len(self.events) >= self.FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        self.db.executemany("INSERT INTO recommendations (number, item) VALUES (?, ?)", self.recs)
+        self.db.executemany("INSERT INTO events VALUES (?, ?, ?)", self.events)
+        self.recs, self.events = [], []
+
+    def stream(self, number: int) -> list[_Event]:
+        rows = self.db.execute(
+            "SELECT item FROM events WHERE stream = ? ORDER BY position", (number,)
+        )
+        return [pickle.loads(item) for (item,) in rows]
+
+    def recommendations(self) -> Iterator[_Rec]:
+        for (item,) in self.db.execute("SELECT item FROM recommendations ORDER BY rank"):
+            yield pickle.loads(item)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+@dataclass
+class Opened:
+    """A checked scenario file, ready to record: its review and its batches, read back from
+    disk one recommendation at a time."""
+
+    name: str
+    header: Scenario
+    recommendations: int
+    streams: int  # batches `batches` gives: the recommendations and the review's own stream
+    _spilled: _Spilled
+    _refs: dict[str, _Ref]
+
+    @property
+    def review(self) -> ReviewSpec:
+        return self.header.review
+
+    def batches(self, recorded_by: str) -> Iterator[RecommendationBatch]:
+        """As `batches` gives them, one at a time."""
+        commands = _Commands(self.header, self._refs, self.name, recorded_by)
+        wide = self._spilled.stream(REVIEW_WIDE)
+        if wide:
+            yield commands.review_wide(wide)
+        for rec in self._spilled.recommendations():
+            yield commands.recommendation(rec, self._spilled.stream(rec.spec.number))
+
+
+@contextmanager
+def opened(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[Opened]:
+    """The file read and checked to its end before anything is recorded (ScenarioError
+    names every problem), its items kept on disk: memory stays flat whatever the file's
+    size. `progress` is told the bytes read so far."""
+    with tempfile.TemporaryDirectory(prefix="rio-scenario-") as folder:
+        spilled = _Spilled(Path(folder))
+        try:
+            checker = _check(path, spilled, progress)
+            header = checker.finish()
+            spilled.flush()
+            yield Opened(
+                str(path),
+                header,
+                checker.recommendation_count,
+                checker.recommendation_count + checker.review_wide,
+                spilled,
+                checker.refs,
+            )
+        finally:
+            spilled.close()

@@ -46,6 +46,17 @@ class Reviews:
         self.rio = rio
 
     def register(self, command: RegisterReview) -> tuple[Review, Registration]:
+        review, outcome = self.prepare(command)
+        if outcome is not Registration.UNCHANGED and not self.rio.commit(review):
+            raise VersionConflict(
+                f"review {command.key!r} was registered or changed by someone else meanwhile: "
+                "try again"
+            )
+        return review, outcome
+
+    def prepare(self, command: RegisterReview) -> tuple[Review, Registration]:
+        """The review with the registration's events pending, not yet saved: a scenario load
+        records them in the transaction of its recommendations (RIO.record_batch's `also`)."""
         stored = self.get(command.key)
         if stored is None:
             review = Review.register(
@@ -72,11 +83,6 @@ class Reviews:
             if not review.revise(details, recorded_by=command.recorded_by):
                 return review, Registration.UNCHANGED
             outcome = Registration.REVISED
-        if not self.rio.commit(review):
-            raise VersionConflict(
-                f"review {command.key!r} was registered or changed by someone else meanwhile: "
-                "try again"
-            )
         return review, outcome
 
     def get(self, key: str) -> Review | None:

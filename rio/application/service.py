@@ -12,13 +12,14 @@ exactly when those events were committed, and a second commit under the key is r
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, StoredEvent
 
 from rio.aggregates.recommendation import Recommendation, recommendation_id
 from rio.aggregates.registry import register_topics
@@ -26,6 +27,7 @@ from rio.application.batch import BatchResult, RecommendationBatch, plan
 from rio.application.commands import RecommendationCommand, RegisterRecommendation
 from rio.application.receipts import Completed, Recorded, RequestKey, Result, completed, receipt
 from rio.domain.errors import NotFound, VersionConflict
+from rio.persistence.bulk import BulkRecorder, Insert
 from rio.persistence.histories import HistoryRecorder
 from rio.persistence.paging import notifications
 from rio.persistence.receipts import RECEIPT, ReceiptRecorder
@@ -33,6 +35,10 @@ from rio.persistence.transcodings import register_rio_transcodings
 from rio.persistence.url import event_store_env
 
 A = TypeVar("A", bound=Aggregate)
+
+BULK_CHUNK = 5000
+"""Events a bulk load holds in memory before inserting them into its open transaction: a
+commit costs far more than an event, an insert of a few thousand little more than one."""
 
 
 class RIO(Application[UUID]):
@@ -91,31 +97,58 @@ class RIO(Application[UUID]):
         return recommendation.version
 
     def record_batch(
-        self, batches: Sequence[RecommendationBatch], *, request: RequestKey | None = None
+        self,
+        batches: Iterable[RecommendationBatch],
+        *,
+        request: RequestKey | None = None,
+        also: Sequence[Aggregate] = (),
+        progress: Callable[[int], None] | None = None,
     ) -> BatchResult:
         """Record every batch in one transaction, or nothing: see rio.application.batch.
         With `request`, its receipt commits in that transaction too, even when the batch
-        records nothing new, so a retry is answered as the first try was."""
+        records nothing new, so a retry is answered as the first try was; `also` (a review's
+        registration) commits in it after the batches.
+
+        The batches are planned one at a time and their events inserted a chunk at a time
+        into the open transaction (rio.persistence.bulk), so a file of any size is held in
+        memory a chunk at a time; `progress` is told of each batch planned."""
         result = BatchResult()
-        changed = []
-        for batch in batches:
-            rec_id = batch.registration.command.id
-            stored = self.get(rec_id) if self.exists(rec_id) else None
-            recommendation, recorded, skipped = plan(batch, stored)
-            result.recorded += recorded
-            result.already_recorded += skipped
-            result.recommendations.append(recommendation.number)
-            result.versions.append(recommendation.version)
-            if recorded:
-                changed.append(recommendation)
-        if changed or request is not None:
-            try:
-                self.save(*changed, **self._receipt(request, result))
-            except IntegrityError:
-                raise VersionConflict(
-                    "another writer changed these recommendations during the load; "
-                    "nothing was recorded: load again"
-                ) from None
+        recorder = self.recorder
+        if not isinstance(recorder, BulkRecorder):
+            raise TypeError(f"{type(recorder).__name__} cannot record in bulk")
+        try:
+            # The transaction opens at the first insert: a batch smaller than a chunk is
+            # planned whole before it takes the store's write lock, as one `save` would be.
+            with ExitStack() as transaction:
+                insert: Insert | None = None
+                changed: list[Aggregate] = []
+                pending = 0
+                for batch in batches:
+                    rec_id = batch.registration.command.id
+                    stored = self.get(rec_id) if self.exists(rec_id) else None
+                    recommendation, recorded, skipped = plan(batch, stored)
+                    result.recorded += recorded
+                    result.already_recorded += skipped
+                    result.recommendations.append(recommendation.number)
+                    result.versions.append(recommendation.version)
+                    if recorded:
+                        changed.append(recommendation)
+                        pending += recorded
+                    if pending >= BULK_CHUNK:
+                        insert = insert or transaction.enter_context(recorder.inserting())
+                        insert(self._stored(changed))
+                        changed, pending = [], 0
+                    if progress is not None:
+                        progress(1)
+                changed.extend(a for a in also if a.pending_events)
+                if changed or request is not None:
+                    insert = insert or transaction.enter_context(recorder.inserting())
+                    insert(self._stored(changed), **self._receipt(request, result))
+        except IntegrityError:
+            raise VersionConflict(
+                "another writer changed these recommendations during the load; "
+                "nothing was recorded: load again"
+            ) from None
         return result
 
     def completed(self, holder: str, key: str) -> Completed | None:
@@ -226,6 +259,10 @@ class RIO(Application[UUID]):
                 f"recommendation {recommendation.number} was changed by someone else while "
                 "this change was being made: reload it and try again"
             ) from None
+
+    def _stored(self, aggregates: Sequence[Aggregate]) -> list[StoredEvent]:
+        """The aggregates' new events as the store keeps them (what `save` would insert)."""
+        return [self.mapper.to_stored_event(e) for a in aggregates for e in a.collect_events()]
 
     @staticmethod
     def _receipt(request: RequestKey | None, result: Result) -> dict[str, object]:

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from rio.aggregates.recommendation import Recommendation
 from rio.domain import clock
@@ -66,6 +67,21 @@ def principal() -> str:
 def console() -> Console:
     width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "160"))
     return Console(width=width, highlight=False)
+
+
+def progress_bars() -> Progress:
+    """Progress bars on stderr for a long command: drawn on a terminal and gone when done;
+    off a terminal (piped, in a script, in a log) nothing is written."""
+    err = Console(stderr=True)
+    return Progress(
+        TextColumn("{task.description:<16}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
 
 
 def emit_json(data: Any) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -36,12 +37,14 @@ from psycopg.errors import DuplicateObject
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
+from rio.persistence.bulk import Insert
 from rio.persistence.chain import Leaf, Link, extend, refuse_noncanonical, refuse_unchained
 from rio.persistence.histories import histories
 from rio.persistence.merkle_postgres import PostgresTree
 from rio.persistence.receipts import Receipt, receipt_to_write
 
 PAGE = 1000
+BULK_IDLE_TIMEOUT = SQL("SET LOCAL idle_in_transaction_session_timeout = '5min'")
 
 
 class ChainedPostgresApplicationRecorder(PostgresTree, PostgresApplicationRecorder):
@@ -148,47 +151,66 @@ class ChainedPostgresApplicationRecorder(PostgresTree, PostgresApplicationRecord
         After the table lock the pipeline also reads the newest event id and the chain's
         head, so chaining costs no extra round trip before the insert's own sync.
         """
+        with self.datastore.get_connection() as conn:
+            return self._insert_on(conn, stored_events, **kwargs)
+
+    @contextmanager
+    def inserting(self) -> Iterator[Insert]:
+        """One transaction for several inserts (rio.persistence.bulk): each insert runs in a
+        savepoint of it, as `insert_events` runs in a transaction of its own."""
+        with self.datastore.get_connection() as conn, conn.transaction():
+            # eventsourcing ends a session idle in a transaction after 5 s: here the load
+            # plans its next chunk between inserts, which may take longer on a busy machine.
+            conn.execute(BULK_IDLE_TIMEOUT)
+
+            def insert(stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+                self._insert_on(conn, stored_events, **kwargs)
+
+            yield insert
+
+    def _insert_on(
+        self, conn: psycopg.Connection[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> list[int] | None:
         exc: Exception | None = None
         notification_ids: list[int] | None = None
         receipt = receipt_to_write(kwargs)
-        with self.datastore.get_connection() as conn:
-            with conn.pipeline() as pipeline, conn.transaction():
-                with conn.cursor() as curs:
-                    self._insert_events(curs, stored_events, **kwargs)
-                if stored_events or receipt is not None:
-                    with (
-                        conn.cursor() as curs,
-                        conn.cursor() as head,
-                        conn.cursor() as newest,
-                        conn.cursor() as kept,
-                        conn.cursor() as tree,
-                    ):
-                        try:
-                            if stored_events:
-                                self._lock_table(curs)
-                                self._notify_channel(curs)
-                                newest.execute(self.select_newest_statement, prepare=True)
-                                head.execute(self.select_head_statement, prepare=True)
-                                tree.execute(self.select_frontier_statement, prepare=True)
-                                self._insert_pg_events(curs, stored_events)
-                            if receipt is not None:
-                                # A second receipt for one key fails the primary key at the
-                                # sync below, and the events are rolled back with it.
-                                self._insert_receipt(kept, receipt)
-                            pipeline.sync()
-                            if stored_events:
-                                notification_ids = self._chain(
-                                    curs, stored_events, self._link(head.fetchone()), newest, tree
-                                )
-                        except Exception as e:
-                            exc = e
-                    if exc is not None:
-                        # Roll back explicitly: eventsourcing lets the transaction block
-                        # end normally after an error, which would commit the events if the
-                        # error came from Python (hashing) rather than from the server.
-                        raise psycopg.Rollback()
-            if exc is not None:
-                raise exc
+        with conn.pipeline() as pipeline, conn.transaction():
+            with conn.cursor() as curs:
+                self._insert_events(curs, stored_events, **kwargs)
+            if stored_events or receipt is not None:
+                with (
+                    conn.cursor() as curs,
+                    conn.cursor() as head,
+                    conn.cursor() as newest,
+                    conn.cursor() as kept,
+                    conn.cursor() as tree,
+                ):
+                    try:
+                        if stored_events:
+                            self._lock_table(curs)
+                            self._notify_channel(curs)
+                            newest.execute(self.select_newest_statement, prepare=True)
+                            head.execute(self.select_head_statement, prepare=True)
+                            tree.execute(self.select_frontier_statement, prepare=True)
+                            self._insert_pg_events(curs, stored_events)
+                        if receipt is not None:
+                            # A second receipt for one key fails the primary key at the
+                            # sync below, and the events are rolled back with it.
+                            self._insert_receipt(kept, receipt)
+                        pipeline.sync()
+                        if stored_events:
+                            notification_ids = self._chain(
+                                curs, stored_events, self._link(head.fetchone()), newest, tree
+                            )
+                    except Exception as e:
+                        exc = e
+                if exc is not None:
+                    # Roll back explicitly: eventsourcing lets the transaction block
+                    # end normally after an error, which would commit the events if the
+                    # error came from Python (hashing) rather than from the server.
+                    raise psycopg.Rollback()
+        if exc is not None:
+            raise exc
         return notification_ids
 
     def _insert_receipt(self, curs: Cursor[DictRow], receipt: Receipt) -> None:

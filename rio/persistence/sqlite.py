@@ -22,6 +22,7 @@ from eventsourcing.sqlite import (
     SQLiteFactory,
 )
 
+from rio.persistence.bulk import Insert
 from rio.persistence.chain import (
     Leaf,
     Link,
@@ -90,6 +91,16 @@ class ChainedSQLiteApplicationRecorder(SQLiteTree, SQLiteApplicationRecorder):
                 (receipt.holder, receipt.key, receipt.request_hash, receipt.result),
             )
         return ids
+
+    @contextmanager
+    def inserting(self) -> Iterator[Insert]:
+        """One transaction for several inserts (rio.persistence.bulk)."""
+        with self.datastore.transaction(commit=True) as c:
+
+            def insert(stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+                self._insert_events(c, stored_events, **kwargs)
+
+            yield insert
 
     def _chain(self, c: SQLiteCursor, events: list[tuple[int, StoredEvent]]) -> None:
         head = self._chain_head(c)

@@ -87,7 +87,8 @@ def test_a_file_over_the_limit_is_refused_naming_its_size_and_the_limit(tmp_path
         read(path)
 
     message = str(caught.value)
-    assert message.startswith(f"{path}: the file is 64.0 MiB, over the 64 MiB")
+    limit = MAX_FILE_BYTES // 2**20
+    assert message.startswith(f"{path}: the file is {limit:,}.0 MiB, over the {limit:,} MiB")
 
 
 def test_the_size_limit_is_read_from_the_module_constant(
