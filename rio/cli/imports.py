@@ -20,7 +20,15 @@ import_app = typer.Typer(
 )
 
 
-@import_app.command("tracker")
+TRACKER_HELP = (
+    "Read a tracker into a draft scenario to check and then `rio scenario load`.\n\n"
+    "Headers are matched by meaning; each row becomes a registration, and the owner's words "
+    "reported statuses (or notes), each citing its cell; due phrases in the notes are proposed "
+    "as inferred promises. Nothing is recorded."
+)
+
+
+@import_app.command("tracker", help=TRACKER_HELP)
 def import_tracker(
     file: Annotated[Path, typer.Argument(help="The tracker: a .csv or .xlsx file.")],
     review: Annotated[
@@ -51,15 +59,12 @@ def import_tracker(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option(help="Write the draft here (never over a file); default: stdout."),
+        typer.Option(
+            "--output", "-o", help="Write the draft here (never over a file); default: stdout."
+        ),
     ] = None,
 ) -> None:
-    """Read a tracker into a draft scenario to check and then `rio scenario load`.
-
-    Headers are matched by meaning; each row becomes a registration and the owner's words
-    reported statuses (or notes), each citing its cell; due phrases in the notes are
-    proposed as inferred promises. Nothing is recorded.
-    """
+    """A tracker spreadsheet read into a draft scenario file (help: TRACKER_HELP)."""
     today = clock.today()
     options = Options(
         review=review,
@@ -105,7 +110,8 @@ def import_tracker(
     _say(f"{_n(len(result.checks), 'thing')} to check, listed at its top", width, indent="  ")
     if result.unread:
         _say(f"{_n(len(result.unread), 'row')} not read (on stderr)", width, indent="  ")
-    _say(f"Nothing recorded. Check it, then: rio scenario load {output}", width)
+    _say("Nothing recorded. Check the draft, then load it:", width)
+    typer.echo(f"  rio scenario load {output}")  # whole, to copy
 
 
 def _n(count: int, one: str, many: str | None = None) -> str:

@@ -119,6 +119,7 @@ def draft(table: Table, options: Options) -> Draft:
     rows = _one_review(rows, single.get("review"), options, table)
     key = _review_key(rows, single.get("review"), options, table)
     builder = _Builder(table, options, ours, single, by_field, result)
+    numbered: list[tuple[int, tuple[str, ...], int]] = []
     numbers: dict[int, int] = {}
     for row, cells in rows:
         number = _number(cells, single["number"], row, result)
@@ -130,6 +131,8 @@ def draft(table: Table, options: Options) -> Draft:
                 f"{numbers[number]} and {row}: a tracker lists each recommendation once"
             )
         numbers[number] = row
+        numbered.append((row, cells, number))
+    for row, cells, number in numbered:
         builder.row(row, cells, number)
     if not builder.recommendations:
         reasons = "; ".join(result.unread[:3]) or "no row below the header has a number"
@@ -391,7 +394,7 @@ class _Builder:
         if self.options.speaks_for is not None:
             dates.append(self.options.speaks_for)
         if not dates:
-            raise self._no_date(row, self.single.get("details") or self.single["number"])
+            raise self._no_date(row, "the recommendation's registration (no column is dated)")
         return min(dates)
 
     def _response(
@@ -500,14 +503,14 @@ class _Builder:
     def _said_on(self, row: int, column: Column) -> date:
         said_on = column.said_on or self.options.speaks_for
         if said_on is None:
-            raise self._no_date(row, column)
+            raise self._no_date(row, f"what column {column.letter} ({column.header!r}) says")
         return said_on
 
-    def _no_date(self, row: int, column: Column) -> TrackerRefused:
+    def _no_date(self, row: int, what: str) -> TrackerRefused:
         return TrackerRefused(
-            f"{self.table.where}: row {row}: no date for what column {column.letter} "
-            f"({column.header!r}) says: its header names none (as in 'Progress update "
-            "(March 2024)'); give --date YYYY-MM-DD, the date the tracker speaks for"
+            f"{self.table.where}: row {row}: no date for {what}: no header names one (as "
+            "'Progress update (March 2024)' does); give --date YYYY-MM-DD, the date the "
+            "tracker speaks for"
         )
 
     def _source(self, row: int, column: Column, on: date) -> str:
