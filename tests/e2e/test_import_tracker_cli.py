@@ -4,17 +4,15 @@ input is one line and exit status 2; nothing is recorded by the import itself.""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 
 from rio.scenario import read
-from tests.conftest import MESSENGER, REPO, SEEDS
-from tests.support.cli import RIO_COMMAND, as_json, ok, refused, run
+from tests.conftest import MESSENGER, SEEDS
+from tests.support.cli import as_json, ok, refused, run
 from tests.support.seed_tracker import SEED, write_csv, write_xlsx
 
 TRACKER_DATE = "2024-10-01"  # the date scenarios/messenger-review.yaml gives the tracker
@@ -91,16 +89,18 @@ def test_the_public_tracker_imports_to_a_draft_that_loads_and_matches_messenger(
 @pytest.mark.parametrize("width", [80, 120])
 def test_the_summary_fits_the_terminal(tmp_path: Path, width: int) -> None:
     tracker = write_xlsx(tmp_path / "seed-000.xlsx")
-    env = {**os.environ, "COLUMNS": str(width), "RIO_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
     draft_file = str(tmp_path / "d.yaml")
-    done = subprocess.run(
-        [RIO_COMMAND, "import", "tracker", str(tracker), "--date", TRACKER_DATE, "-o", draft_file],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    url = f"sqlite:///{tmp_path}/x.db"
+    done = run(
+        url,
+        "import",
+        "tracker",
+        str(tracker),
+        "--date",
+        TRACKER_DATE,
+        "-o",
+        draft_file,
+        columns=width,
     )
     assert done.returncode == 0, done.stderr
     *summary, command = done.stdout.splitlines()
