@@ -448,6 +448,10 @@ class _Builder:
                 | {"quote": said, "note": " ".join(said.split())}
             )
             self.counts["notes"] += 1
+            self.result.checks.append(
+                f"row {row}, {column.letter}{row}: no status words, so a progress note; "
+                "make it a status_reported if it says where things stand"
+            )
         for index, phrase in enumerate(promised_in(said, occurred), 1):
             sentence = " ".join(phrase.sentence.split())
             events.append(
