@@ -21,6 +21,7 @@ from rio.cli.alerts import alerts_app, scheduler_command
 from rio.cli.audit import audit_app
 from rio.cli.common import open_runtime
 from rio.cli.correct import correct_command
+from rio.cli.imports import import_app
 from rio.cli.keys import keys_app
 from rio.cli.projections import projections_app
 from rio.cli.queries import history_command, report_app, status_command, timeline_command
@@ -47,6 +48,7 @@ app.add_typer(projections_app, name="projections")
 app.add_typer(audit_app, name="audit")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(keys_app, name="keys")
+app.add_typer(import_app, name="import")
 app.command("status")(status_command)
 app.command("timeline")(timeline_command)
 app.command("history")(history_command)

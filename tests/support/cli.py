@@ -14,8 +14,10 @@ from tests.conftest import REPO
 RIO_COMMAND = str(Path(sys.executable).parent / "rio")
 
 
-def run(url: str, *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RIO_DATABASE_URL": url, "COLUMNS": "200"}
+def run(
+    url: str, *args: str, cwd: Path = REPO, columns: int = 200
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RIO_DATABASE_URL": url, "COLUMNS": str(columns)}
     env.pop("RIO_LOG_LEVEL", None)
     return subprocess.run(
         [RIO_COMMAND, *args],
