@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -40,6 +41,8 @@ def content(table: sa.Table) -> tuple[str, ...]:
 
 
 _CONTENT = {table.name: content(table) for table in VERSIONED}
+# Each table has two or more content columns, so each getter gives a tuple.
+_CONTENT_OF = {name: operator.itemgetter(*names) for name, names in _CONTENT.items()}
 # What a row this page inserts holds, in order: every column but the row id, as the insert
 # takes them, so each row is built once (not a dict, then a tuple for the driver).
 _COLUMNS = {
@@ -164,11 +167,10 @@ class PageWriter:
     ) -> None:
         """Retire the open rows after `boundary` that no longer hold; open the new ones."""
         current = self.versions.setdefault((table.name, rec_id), OpenRows())
-        names = _CONTENT[table.name]
+        content = _CONTENT_OF[table.name]
         wanted: dict[Key, tuple[Any, ...]] = {}
         for span in spans:
-            columns = dict(span.columns)
-            values = tuple(columns[n] for n in names)
+            values = content(dict(span.columns))
             wanted[(span.valid_from, span.valid_to, span.state, *values)] = values
         for key in current.after(boundary):
             if key not in wanted:

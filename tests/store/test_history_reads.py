@@ -7,25 +7,8 @@ from datetime import date
 
 import psycopg
 
-from rio.application.commands import RegisterRecommendation
 from rio.application.service import RIO
-from rio.domain.values import Source
-
-SRC = Source("Government response", date(2023, 11, 20), "words")
-
-
-def _register(rio: RIO, number: int) -> None:
-    rio.register_recommendation(
-        RegisterRecommendation(
-            review="messenger-2022",
-            number=number,
-            title=f"Recommendation {number}",
-            text="t",
-            occurred=date(2022, 6, 8),
-            source=SRC,
-            recorded_by="secretariat",
-        )
-    )
+from tests.support.commands import register
 
 
 def _idle_reader(url: str) -> tuple[str, float] | None:
@@ -50,7 +33,7 @@ def test_a_reader_idle_past_the_stores_transaction_timeout_still_reads_every_his
     # default); a rebuild that spends longer on one page of histories was cut off.
     rio = RIO(postgres_url, env={"POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "1"})
     for number in (1, 2, 3):
-        _register(rio, number)
+        register(rio, "messenger-2022", number, date(2022, 6, 8))
     reading = rio.histories(rio.position())
     try:
         first = next(reading)
