@@ -282,6 +282,29 @@ def api_writes(url: str, clients: int, per_client: int) -> dict[str, Any]:
     return {"rate": len(latencies) / elapsed, "failures": failures[0], **_percentiles(latencies)}
 
 
+def transcoders(url: str, rounds: int) -> dict[str, Any]:
+    """Every stored event's state decoded by eventsourcing's JSONTranscoder and by RIO's
+    orjson-based one (the same transcodings), interleaved; the best rate of each."""
+    from eventsourcing.persistence import JSONTranscoder
+
+    rio = RIO(url)
+    fast = rio.mapper.transcoder
+    assert isinstance(fast, JSONTranscoder)
+    standard = JSONTranscoder()
+    for transcoding in fast.names.values():
+        standard.register(transcoding)
+    states = [event.state for page in notification_pages(rio.recorder) for event in page]
+    best = {"standard": 0.0, "fast": 0.0}
+    for _ in range(rounds):
+        for name, transcoder in (("standard", standard), ("fast", fast)):
+            started = time.process_time()
+            for state in states:
+                transcoder.decode(state)
+            best[name] = max(best[name], len(states) / (time.process_time() - started))
+    assert all(standard.decode(x) == fast.decode(x) for x in states)
+    return {"events": len(states), **best}
+
+
 def rebuild_rounds(url: str, rounds: int) -> dict[str, Any]:
     """The rebuild against the decode-only scan, interleaved in one run (scan, rebuild,
     scan, rebuild...), each in its own child: the best of each, and the ratio of the bests."""
@@ -305,6 +328,7 @@ def measure_rebuild(url: str, label: str, events: int, seed: int, rounds: int) -
     samples = 100
     a = _in_child(append, url, events, seed)
     rr = rebuild_rounds(url, rounds)
+    tc = _in_child(transcoders, url, 5)
     one = _in_child(as_at_one, url, seed, samples)
     pf = _in_child(as_at_portfolio, url, seed, 20, 2 if events >= 500_000 else 3)
     n = f"{a['events']:,}"
@@ -312,6 +336,7 @@ def measure_rebuild(url: str, label: str, events: int, seed: int, rounds: int) -
     each = ", ".join(f"{s:,.0f}/{r:,.0f}" for s, r in zip(rr["scans"], rr["rebuilds"], strict=True))
     return [
         f"| {label} | {n} | append (application service) | {a['rate']:,.0f} events/s | — | {a['peak_mb']:,.0f} |",
+        f"| {label} | {n} | decode stored states, orjson-based transcoder (best of 5, CPU) | {tc['fast']:,.0f} events/s ({tc['fast'] / tc['standard']:.2f}×) | eventsourcing's JSONTranscoder {tc['standard']:,.0f} events/s | {tc['peak_mb']:,.0f} |",
         f"| {label} | {n} | scan and decode every event (best of {rounds}) | {sc['rate']:,.0f} events/s | baseline | {sc['peak_mb']:,.0f} |",
         f"| {label} | {n} | read-model rebuild (best of {rounds}) | {rb['rate']:,.0f} events/s, {rb['seconds']:,.1f} s | {rb['rate'] / sc['rate']:.2f} of decode scan (rounds, scan/rebuild ev/s: {each}) | {rr['peak_mb']:,.0f} |",
         f"| {label} | {n} | as-at, one recommendation | p50 {one['read_model']['p50_ms']:.1f} ms, p99 {one['read_model']['p99_ms']:.1f} ms | replay p50 {one['replay']['p50_ms']:.1f} ms, p99 {one['replay']['p99_ms']:.1f} ms ({one['ratio']:.1f}×) | {one['peak_mb']:,.0f} |",
