@@ -35,7 +35,7 @@ from rio.application.service import RIO
 from rio.domain.rag import rate_commitment
 from rio.domain.replay import replay
 from rio.persistence.paging import notification_pages
-from rio.projections.portfolio import portfolio, summary
+from rio.projections.portfolio import portfolio, portfolio_page, summary
 from rio.projections.read_model import ReadModel
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -139,14 +139,27 @@ def as_at_portfolio(url: str, seed: int, samples: int, replay_samples: int) -> d
     rio = RIO(url)
     model = ReadModel(rio)
     days = _days(seed + 1, samples)
-    counts, listing = [], []
+    counts, listing, pages = [], [], []
+    rnd = random.Random(seed)
     for day in days:
         started = time.perf_counter()
         summary(model, day)
         counts.append(time.perf_counter() - started)
         started = time.perf_counter()
-        portfolio(model, day)
+        rows = portfolio(model, day)
         listing.append(time.perf_counter() - started)
+        # A page of 200 from a random place in the listing, found by its key.
+        start = rnd.randrange(len(rows)) if rows else 0
+        while start > 0 and (rows[start - 1].review, rows[start - 1].number) == (
+            rows[start].review,
+            rows[start].number,
+        ):
+            start -= 1  # the page starts at a recommendation's first commitment
+        after = (rows[start].review, rows[start].number, -1) if rows else None
+        started = time.perf_counter()
+        page, _ = portfolio_page(model, day, after=after, limit=200)
+        pages.append(time.perf_counter() - started)
+        assert page == rows[start : start + 200]
     pure = []
     for day in days[:replay_samples]:
         started = time.perf_counter()
@@ -162,6 +175,7 @@ def as_at_portfolio(url: str, seed: int, samples: int, replay_samples: int) -> d
     return {
         "counts": rc,
         "listing": rl,
+        "page": _percentiles(pages),
         "replay": rp,
         "counts_ratio": rp["p50_ms"] / rc["p50_ms"],
         "listing_ratio": rp["p50_ms"] / rl["p50_ms"],
@@ -268,6 +282,70 @@ def api_writes(url: str, clients: int, per_client: int) -> dict[str, Any]:
     return {"rate": len(latencies) / elapsed, "failures": failures[0], **_percentiles(latencies)}
 
 
+def transcoders(url: str, rounds: int) -> dict[str, Any]:
+    """Every stored event's state decoded by eventsourcing's JSONTranscoder and by RIO's
+    orjson-based one (the same transcodings), interleaved; the best rate of each."""
+    from eventsourcing.persistence import JSONTranscoder
+
+    rio = RIO(url)
+    fast = rio.mapper.transcoder
+    assert isinstance(fast, JSONTranscoder)
+    standard = JSONTranscoder()
+    for transcoding in fast.names.values():
+        standard.register(transcoding)
+    states = [event.state for page in notification_pages(rio.recorder) for event in page]
+    best = {"standard": 0.0, "fast": 0.0}
+    for _ in range(rounds):
+        for name, transcoder in (("standard", standard), ("fast", fast)):
+            started = time.process_time()
+            for state in states:
+                transcoder.decode(state)
+            best[name] = max(best[name], len(states) / (time.process_time() - started))
+    assert all(standard.decode(x) == fast.decode(x) for x in states)
+    return {"events": len(states), **best}
+
+
+def rebuild_rounds(url: str, rounds: int) -> dict[str, Any]:
+    """The rebuild against the decode-only scan, interleaved in one run (scan, rebuild,
+    scan, rebuild...), each in its own child: the best of each, and the ratio of the bests."""
+    scans, rebuilds = [], []
+    for _ in range(rounds):
+        scans.append(_in_child(decode_scan, url))
+        rebuilds.append(_in_child(rebuild, url))
+    scan = max(scans, key=lambda r: r["rate"])
+    built = max(rebuilds, key=lambda r: r["rate"])
+    return {
+        "scan": scan,
+        "rebuild": built,
+        "scans": [r["rate"] for r in scans],
+        "rebuilds": [r["rate"] for r in rebuilds],
+        "peak_mb": max(r["peak_mb"] for r in rebuilds),
+    }
+
+
+def measure_rebuild(url: str, label: str, events: int, seed: int, rounds: int) -> list[str]:
+    """Issue 16's read-model measures alone: no API writes (they have their own bench)."""
+    samples = 100
+    a = _in_child(append, url, events, seed)
+    rr = rebuild_rounds(url, rounds)
+    tc = _in_child(transcoders, url, 5)
+    one = _in_child(as_at_one, url, seed, samples)
+    pf = _in_child(as_at_portfolio, url, seed, 20, 2 if events >= 500_000 else 3)
+    n = f"{a['events']:,}"
+    sc, rb = rr["scan"], rr["rebuild"]
+    each = ", ".join(f"{s:,.0f}/{r:,.0f}" for s, r in zip(rr["scans"], rr["rebuilds"], strict=True))
+    return [
+        f"| {label} | {n} | append (application service) | {a['rate']:,.0f} events/s | — | {a['peak_mb']:,.0f} |",
+        f"| {label} | {n} | decode stored states, orjson-based transcoder (best of 5, CPU) | {tc['fast']:,.0f} events/s ({tc['fast'] / tc['standard']:.2f}×) | eventsourcing's JSONTranscoder {tc['standard']:,.0f} events/s | {tc['peak_mb']:,.0f} |",
+        f"| {label} | {n} | scan and decode every event (best of {rounds}) | {sc['rate']:,.0f} events/s | baseline | {sc['peak_mb']:,.0f} |",
+        f"| {label} | {n} | read-model rebuild (best of {rounds}) | {rb['rate']:,.0f} events/s, {rb['seconds']:,.1f} s | {rb['rate'] / sc['rate']:.2f} of decode scan (rounds, scan/rebuild ev/s: {each}) | {rr['peak_mb']:,.0f} |",
+        f"| {label} | {n} | as-at, one recommendation | p50 {one['read_model']['p50_ms']:.1f} ms, p99 {one['read_model']['p99_ms']:.1f} ms | replay p50 {one['replay']['p50_ms']:.1f} ms, p99 {one['replay']['p99_ms']:.1f} ms ({one['ratio']:.1f}×) | {one['peak_mb']:,.0f} |",
+        f"| {label} | {n} | as-at, whole portfolio (counts per rating) | p50 {pf['counts']['p50_ms']:,.0f} ms, p99 {pf['counts']['p99_ms']:,.0f} ms | replay p50 {pf['replay']['p50_ms']:,.0f} ms ({pf['counts_ratio']:,.0f}×) | {pf['peak_mb']:,.0f} |",
+        f"| {label} | {n} | as-at, whole portfolio (every commitment's rating) | p50 {pf['listing']['p50_ms']:,.0f} ms, p99 {pf['listing']['p99_ms']:,.0f} ms | replay p50 {pf['replay']['p50_ms']:,.0f} ms ({pf['listing_ratio']:,.0f}×) | {pf['peak_mb']:,.0f} |",
+        f"| {label} | {n} | as-at, a page of 200 commitments' ratings (by key, random place) | p50 {pf['page']['p50_ms']:,.1f} ms, p99 {pf['page']['p99_ms']:,.1f} ms | — | {pf['peak_mb']:,.0f} |",
+    ]
+
+
 def measure(url: str, label: str, events: int, seed: int, quick: bool) -> list[str]:
     samples = 20 if quick else 100
     replays = 3 if quick else 5 if events < 500_000 else 2  # a 1M-event replay takes minutes
@@ -339,6 +417,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2022)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--results", type=Path)
+    parser.add_argument(
+        "--rebuild",
+        type=int,
+        metavar="ROUNDS",
+        help="only the read-model measures: rebuild and decode scan interleaved ROUNDS times",
+    )
     args = parser.parse_args()
     lines = [
         f"### {datetime.now().strftime('%Y-%m-%d %H:%M')} — `python bench/run.py {' '.join(sys.argv[1:])}`",
@@ -357,7 +441,11 @@ def main() -> None:
             for kind in args.stores.split(","):
                 url, drop = _store(kind, folder)
                 try:
-                    rows = measure(url, kind, size, args.seed, args.quick)
+                    rows = (
+                        measure_rebuild(url, kind, size, args.seed, args.rebuild)
+                        if args.rebuild
+                        else measure(url, kind, size, args.seed, args.quick)
+                    )
                 finally:
                     drop()
                 print("\n".join(rows), flush=True)

@@ -19,7 +19,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, StoredEvent
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, StoredEvent, Transcoder
 
 from rio.aggregates.recommendation import Recommendation, recommendation_id
 from rio.aggregates.registry import register_topics
@@ -31,7 +31,7 @@ from rio.persistence.bulk import BulkRecorder, Insert
 from rio.persistence.histories import HistoryRecorder
 from rio.persistence.paging import notifications
 from rio.persistence.receipts import RECEIPT, ReceiptRecorder
-from rio.persistence.transcodings import register_rio_transcodings
+from rio.persistence.transcodings import FastJSONTranscoder, register_rio_transcodings
 from rio.persistence.url import event_store_env
 
 A = TypeVar("A", bound=Aggregate)
@@ -53,6 +53,12 @@ class RIO(Application[UUID]):
         self.database_url = database_url
         register_topics()  # the store holds every aggregate's events, used here or not
         super().__init__(env={**event_store_env(database_url), **(env or {})})
+
+    def construct_transcoder(self) -> Transcoder:
+        """Decodes with orjson; encodes, byte for byte, as eventsourcing's own transcoder."""
+        transcoder = FastJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -291,7 +291,7 @@ class ChainedPostgresApplicationRecorder(PostgresTree, PostgresApplicationRecord
     ) -> Iterator[list[StoredEvent]]:
         """Each aggregate's events up to notification `stop` (those with low <= id < high),
         one aggregate at a time, in version order, streamed through a server-side cursor so
-        memory stays flat."""
+        memory stays flat, however long the caller takes over each."""
         statement = SQL(
             "SELECT originator_id, originator_version, topic, state FROM {schema}.{events} "
             "WHERE notification_id <= %s AND starts_with(topic, %s) "
@@ -305,6 +305,10 @@ class ChainedPostgresApplicationRecorder(PostgresTree, PostgresApplicationRecord
             conn.transaction(),
             conn.cursor(name="rio_histories", row_factory=tuple_row) as curs,
         ):
+            # The reader idles in its transaction while the rebuild folds and writes what it
+            # read; eventsourcing ends any session idle in a transaction for 5 s (by default),
+            # which cut long rebuilds off. This transaction alone is exempt.
+            conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
             curs.itersize = 5000
             curs.execute(statement, (stop, topic_prefix, low or UUID(int=0), high, high))
             yield from histories(

@@ -68,6 +68,9 @@ __all__ = [
 
 log = structlog.get_logger("rio.projections")
 
+# Built once: every answer asks it first (`refresh`), and building it cost more than running it.
+_TRACKING_ROW = sa.select(tracking).where(tracking.c.name == NAME)
+
 PAGE = 500  # events per transaction when catching up (RIO_PROJECTION_PAGE's default)
 
 
@@ -136,7 +139,7 @@ class ReadModel:
     def status(self) -> Status:
         self.ensure_tables()
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(tracking).where(tracking.c.name == NAME)).one()
+            row = conn.execute(_TRACKING_ROW).one()
         return Status(NAME, row.position, self.app.position(), row.definition == definition())
 
     def close(self) -> None:

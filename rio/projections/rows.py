@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -30,7 +31,7 @@ from rio.projections.tables import (
 from rio.projections.timeline import Change, Item, Span, Timeline
 
 Key = tuple[Any, ...]
-Row = int | dict[str, Any]  # a stored row's id, or a row this page inserts
+Row = int | list[Any]  # a stored row's id, or a row this page inserts (`_COLUMNS` order)
 _TIMES = {"row_id", "rec_id", "valid_from", "valid_to", "recorded_from", "recorded_to", "state"}
 
 
@@ -40,6 +41,14 @@ def content(table: sa.Table) -> tuple[str, ...]:
 
 
 _CONTENT = {table.name: content(table) for table in VERSIONED}
+# Each table has two or more content columns, so each getter gives a tuple.
+_CONTENT_OF = {name: operator.itemgetter(*names) for name, names in _CONTENT.items()}
+# What a row this page inserts holds, in order: every column but the row id, as the insert
+# takes them, so each row is built once (not a dict, then a tuple for the driver).
+_COLUMNS = {
+    table.name: [c.name for c in table.columns if c.name != "row_id"] for table in BITEMPORAL
+}
+_RECORDED_TO = {name: columns.index("recorded_to") for name, columns in _COLUMNS.items()}
 _FACT_KEY = ("kind", "phase", "version", "commitment", "valid_from", "state")
 
 
@@ -93,7 +102,7 @@ class PageWriter:
         self.points: dict[tuple[str, str], dict[Key, Row]] = {}
         self.complete: set[str] = set()  # recommendations whose facts and days are all loaded
         self.retire: dict[str, list[dict[str, int]]] = {}
-        self.insert: dict[str, list[dict[str, Any]]] = {}
+        self.insert: dict[str, list[list[Any]]] = {}
         self.rows = 0
 
     def load(
@@ -158,28 +167,19 @@ class PageWriter:
     ) -> None:
         """Retire the open rows after `boundary` that no longer hold; open the new ones."""
         current = self.versions.setdefault((table.name, rec_id), OpenRows())
-        names = _CONTENT[table.name]
-        wanted: dict[Key, Span] = {}
+        content = _CONTENT_OF[table.name]
+        wanted: dict[Key, tuple[Any, ...]] = {}
         for span in spans:
-            columns = dict(span.columns)
-            wanted[(span.valid_from, span.valid_to, span.state, *(columns[n] for n in names))] = (
-                span
-            )
+            values = content(dict(span.columns))
+            wanted[(span.valid_from, span.valid_to, span.state, *values)] = values
         for key in current.after(boundary):
             if key not in wanted:
                 self._retire(table, current.pop(key), recorded)
-        for key, span in wanted.items():
+        for key, values in wanted.items():
             if key in current:
                 continue
-            row = {
-                "rec_id": rec_id,
-                **dict(span.columns),
-                "valid_from": span.valid_from,
-                "valid_to": span.valid_to,
-                "recorded_from": recorded,
-                "recorded_to": None,
-                "state": span.state,
-            }
+            # rec_id, the content columns, then the times and the state (`_bitemporal`)
+            row = [rec_id, *values, key[0], key[1], recorded, None, key[2]]
             current.add(key, row)
             self._insert(table, row)
 
@@ -195,18 +195,19 @@ class PageWriter:
 
     def _open_point(self, table: sa.Table, rec_id: str, key: Key, recorded: int) -> None:
         columns = _FACT_KEY if table is facts else ("valid_from",)
-        row = {"rec_id": rec_id, **dict(zip(columns, key, strict=True))}
-        row.update(recorded_from=recorded, recorded_to=None)
+        named = {"rec_id": rec_id, **dict(zip(columns, key, strict=True))}
+        named.update(recorded_from=recorded, recorded_to=None)
+        row = [named[c] for c in _COLUMNS[table.name]]
         self.points.setdefault((table.name, rec_id), {})[key] = row
         self._insert(table, row)
 
     def _retire(self, table: sa.Table, row: Row, recorded: int) -> None:
-        if isinstance(row, dict):
-            row["recorded_to"] = recorded  # opened earlier in this page
+        if isinstance(row, list):
+            row[_RECORDED_TO[table.name]] = recorded  # opened earlier in this page
         else:
             self.retire.setdefault(table.name, []).append({"rid": row, "rto": recorded})
 
-    def _insert(self, table: sa.Table, row: dict[str, Any]) -> None:
+    def _insert(self, table: sa.Table, row: list[Any]) -> None:
         self.insert.setdefault(table.name, []).append(row)
         self.rows += 1
 
@@ -264,12 +265,13 @@ def qualified(conn: Connection, table: sa.Table) -> str:
     return f'"{schema}".{table.name}' if schema else table.name
 
 
-def insert_rows(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Many rows at once through the driver: COPY on PostgreSQL, executemany on SQLite.
+def insert_rows(conn: Connection, table: sa.Table, rows: list[list[Any]]) -> None:
+    """Many rows at once through the driver: COPY on PostgreSQL, executemany on SQLite;
+    each row holds every column but the row id, in the table's order (`_COLUMNS`).
 
     SQLAlchemy's per-row parameter processing cost more than SQLite's own insert did.
     """
-    columns = [c.name for c in table.columns if c.name != "row_id"]
+    columns = _COLUMNS[table.name]
     names = ", ".join(columns)
     if conn.dialect.name == "postgresql":
         target = qualified(conn, table)
@@ -277,15 +279,17 @@ def insert_rows(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -
         assert driver is not None
         with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([row[c] for c in columns])
+                copy.write_row(row)
         return
-    dates = {c.name for c in table.columns if isinstance(c.type, sa.Date)}
-    conn.exec_driver_sql(
-        f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})",
-        [
-            tuple(
-                row[c].isoformat() if c in dates and row[c] is not None else row[c] for c in columns
-            )
-            for row in rows
-        ],
-    )
+    dates = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa.Date)]
+    for row in rows:  # SQLite's driver takes dates as the ISO text SQLAlchemy stores
+        for i in dates:
+            if row[i] is not None:
+                row[i] = row[i].isoformat()
+    cursor = conn.connection.cursor()  # the driver's own: it takes the rows as they are
+    try:
+        cursor.executemany(
+            f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})", rows
+        )
+    finally:
+        cursor.close()

@@ -158,16 +158,26 @@ def micros(moment: datetime) -> int:
 
 def visible(table: sa.Table, as_at: date, known_at: datetime | None) -> list[Any]:
     """The conditions for a bitemporal table's rows as at `as_at`, as known at `known_at`."""
+    return _visible(table, as_at, None if known_at is None else micros(known_at))
+
+
+def visible_bound(table: sa.Table, known: bool) -> list[Any]:
+    """`visible`, with the times as parameters (`as_at`, and `known_at` in microseconds when
+    `known`): a statement built once and run many times skips building and caching it."""
+    as_at = sa.bindparam("as_at", type_=sa.Date)
+    return _visible(table, as_at, sa.bindparam("known_at", type_=sa.BigInteger) if known else None)
+
+
+def _visible(table: sa.Table, as_at: Any, known: Any) -> list[Any]:
     conditions = [table.c.valid_from <= as_at]
     if "valid_to" in table.c:
         conditions.append(sa.or_(table.c.valid_to.is_(None), table.c.valid_to > as_at))
-    if known_at is None:
+    if known is None:
         conditions.append(table.c.recorded_to.is_(None))
     else:
-        k = micros(known_at)
         conditions += [
-            table.c.recorded_from <= k,
-            sa.or_(table.c.recorded_to.is_(None), table.c.recorded_to > k),
+            table.c.recorded_from <= known,
+            sa.or_(table.c.recorded_to.is_(None), table.c.recorded_to > known),
         ]
     return conditions
 

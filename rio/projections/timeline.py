@@ -40,6 +40,7 @@ class DayCommitment:
     owner: str | None  # its own owner, else the accountable one
     unexplained: int  # revisions without a reason so far
     since: int  # the first day of its run of days in this same row
+    folded: Commitment  # what it was made from: the fold keeps an unchanged one as it is
 
     @property
     def row(self) -> tuple[int, str, str | None, int]:
@@ -196,22 +197,27 @@ class Timeline:
     def _keep(self, folding: _Folding) -> None:
         """Close the day `folding` ends: its rows' encoded state, its date and the fold."""
         fold = folding.fold
-        assert fold.day is not None
-        state = fold.snapshot()
+        assert fold.day is not None and fold.state is not None
+        state = fold.state  # its commitments are in the fold, and out of the row's state
         before = self.days[-1] if self.days else None
         index = len(self.days)
         text = codec.dumps(parts.bounded(state))
         commitments = []
-        for ordinal, c in enumerate(state.commitments):
-            row = (
-                ordinal,
-                self._encode(c, state.review_wide),
-                state.owner_of(c),
-                folding.unexplained.get(c.commitment, 0),
-            )
+        for ordinal, c in enumerate(fold.commitments.values()):
+            owner = state.owner_of(c)
+            unexplained = folding.unexplained.get(c.commitment, 0)
             earlier = _same_place(before, c.commitment, ordinal)
+            if (
+                earlier is not None
+                and earlier.folded is c
+                and earlier.owner == owner
+                and earlier.unexplained == unexplained
+            ):
+                commitments.append(earlier)  # a fact touches one commitment: the rest stay
+                continue
+            row = (ordinal, self._encode(c, state.review_wide), owner, unexplained)
             since = earlier.since if earlier is not None and earlier.row == row else index
-            commitments.append(DayCommitment(c.commitment, *row, since))
+            commitments.append(DayCommitment(c.commitment, *row, since, c))
         since = before.since if before is not None and before.state == text else index
         self.days.append(Day(fold.day, text, since, tuple(commitments)))
         self.dates.append(fold.day)

@@ -30,7 +30,12 @@ from rio.domain.rag import (
 from rio.domain.replay import replay
 from rio.domain.rules import Condition
 from rio.domain.state import RecommendationState
-from rio.projections.portfolio import commitment_facts_columns, portfolio, summary
+from rio.projections.portfolio import (
+    commitment_facts_columns,
+    portfolio,
+    portfolio_page,
+    summary,
+)
 from rio.projections.read_model import ReadModel, commitment_versions, visible
 from rio.projections.sql_rules import condition_expression
 from rio.web.board import board
@@ -79,6 +84,14 @@ def test_sql_ratings_match_the_policy_for_every_commitment(
         model = ReadModel(rio)
         try:
             rows = portfolio(model, as_at, known_at, policy)
+            # Page by page, by key, it is the same listing (a page of 200 at scale).
+            limit, paged, after = data.draw(st.integers(1, 4)), [], None
+            while True:
+                page, after = portfolio_page(model, as_at, known_at, policy, after, limit)
+                paged.extend(page)
+                if after is None:
+                    break
+            assert paged == rows
             counts = summary(model, as_at, known_at, policy)
             boards = board(model, "generated", as_at, known_at, policy=policy)
             predicates = _sql_predicates(model, as_at, known_at, thresholds)
