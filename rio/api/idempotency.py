@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -67,8 +68,16 @@ class Outcome:
 
 
 class IdempotencyStore:
-    def __init__(self, engine: Engine, pending_seconds: float, receipts: Receipts) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        pending_seconds: float,
+        receipts: Receipts,
+        *,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         self.engine = engine
+        self._now = now  # seconds since the epoch; a test passes a clock it moves itself
         self._writer = engine.execution_options(rio_write=True)
         self.pending_seconds = pending_seconds
         self.receipts = receipts
@@ -80,7 +89,7 @@ class IdempotencyStore:
             if done.request_hash != request_hash:
                 return Outcome(clash="different-request")
             return Outcome(completed=done)
-        now = time.time()
+        now = self._now()
         try:
             with self._writer.begin() as conn:
                 conn.execute(

@@ -3,7 +3,6 @@ taken over, and no claim, however stale, lets a committed request record again."
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import date
 from uuid import UUID
@@ -28,8 +27,21 @@ def rio(database_url: str) -> Iterator[RIO]:
         app.close()
 
 
-def store(rio: RIO, pending_seconds: float) -> IdempotencyStore:
-    return IdempotencyStore(make_engine(rio.database_url), pending_seconds, rio)
+class Clock:
+    """Seconds that pass only when a test says so: staleness is judged by the clock the
+    store is given, so no test waits on the machine's time."""
+
+    def __init__(self) -> None:
+        self.seconds = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
+def store(rio: RIO, pending_seconds: float, clock: Clock | None = None) -> IdempotencyStore:
+    return IdempotencyStore(
+        make_engine(rio.database_url), pending_seconds, rio, now=clock or Clock()
+    )
 
 
 def register(rio: RIO) -> UUID:
@@ -61,10 +73,11 @@ def test_a_key_runs_once_then_replays_and_refuses_another_request(rio: RIO) -> N
 
 
 def test_an_abandoned_first_try_is_taken_over_by_one_retry(rio: RIO) -> None:
-    records = store(rio, pending_seconds=0.05)
+    clock = Clock()
+    records = store(rio, pending_seconds=60, clock=clock)
     try:
         assert records.begin("k", "a", "h").run
-        time.sleep(0.1)
+        clock.seconds += 61
         assert records.begin("k", "a", "h").run  # the first process died before committing
         assert records.begin("k", "a", "h").clash == "in-progress"
     finally:
@@ -73,12 +86,13 @@ def test_an_abandoned_first_try_is_taken_over_by_one_retry(rio: RIO) -> None:
 
 def test_a_committed_request_replays_however_stale_its_claim(rio: RIO) -> None:
     """The fault of issue 13: the first try commits and dies before answering."""
-    records = store(rio, pending_seconds=0.05)
+    clock = Clock()
+    records = store(rio, pending_seconds=60, clock=clock)
     try:
         rec = register(rio)
         assert records.begin("k", "a", "h").run
         version = rio.handle(rec, note("n"), request=RequestKey("k", "a", "h"))
-        time.sleep(0.1)  # its claim is long stale: no process is left to finish it
+        clock.seconds += 3600  # its claim is long stale: no process is left to finish it
         outcome = records.begin("k", "a", "h")
         assert not outcome.run
         assert outcome.completed == Completed("h", Recorded(rec, version))
