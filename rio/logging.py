@@ -1,37 +1,87 @@
-"""Structured logs: JSON lines in production, readable key=value lines on a terminal."""
+"""Structured logs: JSON lines in production, readable key=value lines on a terminal.
+
+RIO's own lines go through structlog's own loggers, filtered by level before any work and
+rendered by orjson straight to bytes: the stdlib's handler and formatter chain cost a request
+about as much as its authentication did (issue 16). The stdlib's records (uvicorn,
+SQLAlchemy, APScheduler) still reach the same stream in the same shape, through
+`ProcessorFormatter`.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from typing import Any, BinaryIO, TextIO
 
+import orjson
 import structlog
+
+
+class _Named(structlog.BytesLogger):
+    """structlog's bytes logger with the name it was asked for, for `add_logger_name`."""
+
+    def __init__(self, file: BinaryIO, name: str | None) -> None:
+        super().__init__(file)
+        self.name = name
+
+
+class _TextNamed(structlog.WriteLogger):
+    def __init__(self, file: TextIO, name: str | None) -> None:
+        super().__init__(file)
+        self.name = name
+
+
+def _orjson(event: Any, **_: Any) -> bytes:
+    return orjson.dumps(event, default=str)
 
 
 def configure(level: str = "INFO", fmt: str = "auto") -> None:
     """Route structlog and the stdlib (uvicorn, SQLAlchemy, APScheduler) through one renderer."""
     as_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
-    renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
-    )
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    numeric = logging.getLevelNamesMapping()[level.upper()]
+    factory: Any
+    own: list[structlog.typing.Processor]
+    if as_json:
+        out = sys.stderr.buffer
+
+        def factory(name: str | None = None, *_: Any) -> _Named:
+            return _Named(out, name)
+
+        own = [
+            *shared,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(_orjson),
+        ]
+    else:
+        err = sys.stderr
+
+        def factory(name: str | None = None, *_: Any) -> _TextNamed:
+            return _TextNamed(err, name)
+
+        own = [*shared, structlog.dev.ConsoleRenderer()]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=own,
+        logger_factory=factory,
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
         cache_logger_on_first_use=True,
+    )
+    stdlib_renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer(_text_json)
+        if as_json
+        else structlog.dev.ConsoleRenderer()
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info if as_json else _identity,
-            renderer,
+            stdlib_renderer,
         ],
     )
     handler = logging.StreamHandler(sys.stderr)
@@ -39,6 +89,10 @@ def configure(level: str = "INFO", fmt: str = "auto") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+
+
+def _text_json(event: Any, **_: Any) -> str:
+    return orjson.dumps(event, default=str).decode()
 
 
 def _identity(

@@ -13,6 +13,7 @@ exactly when those events were committed, and a second commit under the key is r
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 from uuid import UUID
 
@@ -33,6 +34,15 @@ from rio.persistence.transcodings import register_rio_transcodings
 from rio.persistence.url import event_store_env
 
 A = TypeVar("A", bound=Aggregate)
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a command recorded: its last event, as recorded, and that event's position in
+    the log (its notification id), which a read model must pass to show it."""
+
+    event: Recommendation.Event
+    position: int
 
 
 class RIO(Application[UUID]):
@@ -57,14 +67,19 @@ class RIO(Application[UUID]):
     def register_recommendation(
         self, command: RegisterRecommendation, *, request: RequestKey | None = None
     ) -> Recommendation:
+        return self.register(command, request=request)[0]
+
+    def register(
+        self, command: RegisterRecommendation, *, request: RequestKey | None = None
+    ) -> tuple[Recommendation, Written]:
+        """Register a recommendation: the aggregate and what was recorded."""
         recommendation = command.create()
         if self.exists(recommendation.id):
             raise VersionConflict(
                 f"recommendation {command.number} of review {command.review!r} is already "
                 "registered"
             )
-        self._save(recommendation, request)
-        return recommendation
+        return recommendation, self._save(recommendation, request)
 
     def handle(
         self,
@@ -74,12 +89,24 @@ class RIO(Application[UUID]):
         expected_version: int | None = None,
         request: RequestKey | None = None,
     ) -> int:
+        """Run one command on `rec` (see `record`); returns the recommendation's new version."""
+        written = self.record(rec, command, expected_version=expected_version, request=request)
+        return written.event.originator_version
+
+    def record(
+        self,
+        rec: UUID,
+        command: RecommendationCommand,
+        *,
+        expected_version: int | None = None,
+        request: RequestKey | None = None,
+    ) -> Written:
         """Run one command on the recommendation `rec`: get -> the aggregate decides -> save.
 
         With `expected_version`, a recommendation changed since the caller read it is refused
         rather than overwritten; with `request`, its receipt is committed with the event (and
-        a request already committed is refused, recording nothing). Returns the
-        recommendation's new version."""
+        a request already committed is refused, recording nothing). Returns the last event
+        recorded, so an answer need not read it back."""
         recommendation = self.get(rec)
         if expected_version is not None and recommendation.version != expected_version:
             raise VersionConflict(
@@ -87,8 +114,7 @@ class RIO(Application[UUID]):
                 f"{recommendation.version}, not {expected_version}: reload it and try again"
             )
         command.apply(recommendation)
-        self._save(recommendation, request)
-        return recommendation.version
+        return self._save(recommendation, request)
 
     def record_batch(
         self, batches: Sequence[RecommendationBatch], *, request: RequestKey | None = None
@@ -193,6 +219,10 @@ class RIO(Application[UUID]):
             return None
         return aggregate if isinstance(aggregate, kind) else None
 
+    def changed_since(self, aggregate_id: UUID, version: int) -> bool:
+        """Whether anything was recorded on `aggregate_id` after `version` (one indexed read)."""
+        return bool(self.recorder.select_events(aggregate_id, gt=version, limit=1))
+
     def commit(self, *aggregates: Aggregate) -> bool:
         """Save their new events in one transaction; False, and nothing saved, when another
         writer recorded the same version of any of them first (the store's optimistic lock)."""
@@ -215,10 +245,10 @@ class RIO(Application[UUID]):
 
     # --- plumbing -------------------------------------------------------------------------
 
-    def _save(self, recommendation: Recommendation, request: RequestKey | None = None) -> None:
+    def _save(self, recommendation: Recommendation, request: RequestKey | None = None) -> Written:
         result = Recorded(recommendation.id, recommendation.version)
         try:
-            self.save(recommendation, **self._receipt(request, result))
+            recordings = self.save(recommendation, **self._receipt(request, result))
         except IntegrityError:
             # Another writer recorded this version first, or (with `request`) this very
             # request was committed already: either way nothing was recorded here.
@@ -226,6 +256,9 @@ class RIO(Application[UUID]):
                 f"recommendation {recommendation.number} was changed by someone else while "
                 "this change was being made: reload it and try again"
             ) from None
+        last = recordings[-1]
+        assert isinstance(last.domain_event, Recommendation.Event), last.domain_event
+        return Written(last.domain_event, last.notification.id)
 
     @staticmethod
     def _receipt(request: RequestKey | None, result: Result) -> dict[str, object]:
