@@ -58,8 +58,12 @@ class Services:
         self.read_model.ensure_tables()
         self._recorded = threading.Event()
         self._closing = False
+        # An API worker of `rio serve` leaves following to the store's one follower process
+        # (Runtime.serve_follower); an app on its own (tests, embedding) follows here.
+        self._follows = not runtime.followed_elsewhere
         self._follower = threading.Thread(target=self._follow, name="rio-read-model", daemon=True)
-        self._follower.start()
+        if self._follows:
+            self._follower.start()
 
     def close(self) -> None:
         self.stop_following()
@@ -70,15 +74,18 @@ class Services:
         of read-model lag see lag that no background catch-up can race away."""
         self._closing = True
         self._recorded.set()
-        self._follower.join(timeout=30)
+        if self._follower.is_alive():
+            self._follower.join(timeout=30)
 
-    def recorded(self) -> None:
-        """A command recorded events: the follower thread brings the read model up to date.
+    def recorded(self, position: int | None = None) -> None:
+        """A command recorded events (up to `position` in the log, if known): the follower
+        brings the read model up to date, this process's thread or the store's follower.
 
         Commands answer without waiting for it (many commands share one catch-up), and every
-        query catches up before it answers, so a client still reads its own writes.
+        query waits for the log's head before it answers, so a client reads its own writes.
         """
-        self._recorded.set()
+        if self._follows:
+            self._recorded.set()
 
     def _follow(self) -> None:
         while not self._closing:
@@ -107,7 +114,11 @@ class Services:
         """Apply what was recorded since the read model's position: one thread at a time here
         (they share the timelines in memory); other processes are serialised by the read
         model's own transaction. Commands go on meanwhile: a catch-up holds SQLite's write
-        lock only while it writes rows it has already worked out."""
+        lock only while it writes rows it has already worked out. Where the store's follower
+        is another process, wait for it to pass the log's head instead (`ReadModel.refresh`)."""
+        if not self._follows:
+            self.read_model.refresh()
+            return 0
         with self._catch_up_lock:
             return self.read_model.catch_up(pages=pages)
 
@@ -131,7 +142,8 @@ class Services:
                 programme,
                 recommendations=tuple(r for r in programme.recommendations if r.id == only),
             )
-        self.catch_up()
+        if self._follows:
+            self.catch_up()
         return self.read_model.programme(as_at, known_at, only=only)
 
     def current(self, only: UUID | None = None) -> Programme:

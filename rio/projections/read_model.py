@@ -74,6 +74,8 @@ PAGE = 500  # events per transaction when catching up (RIO_PROJECTION_PAGE's def
 class ReadModel:
     """The programme read model of one store: follow the log, answer as-at questions."""
 
+    FOLLOWER_WAIT = 10.0  # seconds a question waits for another process's follower
+
     def __init__(
         self,
         app: RIO,
@@ -97,6 +99,8 @@ class ReadModel:
             app, self.engine, self.workers, self.reopen, reset=self._projector.forget
         )
         self._ready = False
+        # Set by the runtime of an API worker whose store is followed by another process.
+        self.followed_elsewhere = False
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -183,9 +187,32 @@ class ReadModel:
     # --- questions -------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Catch up before answering, so a reader sees its own writes; cheap when current."""
-        if self.status().lag > 0:
-            self.catch_up()
+        """Catch up before answering, so a reader sees its own writes (and every write
+        acknowledged before it asked); cheap when current. Where the store's one follower
+        runs in another process (`rio serve`), wait for it to pass the log's head instead,
+        and catch up here only if it does not within FOLLOWER_WAIT (stopped, or far behind)."""
+        status = self.status()
+        if status.lag <= 0:
+            return
+        if self.followed_elsewhere and self._reached(status.head, self.FOLLOWER_WAIT):
+            return
+        self.catch_up()
+
+    def _reached(self, head: int, seconds: float) -> bool:
+        """Whether the tracked position reaches `head` within `seconds` (polled: one indexed
+        read each time, more often at first)."""
+        deadline = time.monotonic() + seconds
+        pause = 0.001
+        query = sa.select(tracking.c.position).where(tracking.c.name == NAME)
+        while True:
+            with self.engine.connect() as conn:
+                if conn.execute(query).scalar_one() >= head:
+                    return True
+            if time.monotonic() > deadline:
+                log.warning("read_model_follower_behind", head=head, waited_s=seconds)
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
 
     def programme(
         self, as_at: date, known_at: datetime | None = None, only: UUID | None = None
