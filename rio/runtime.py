@@ -40,9 +40,10 @@ from rio.settings import Door, Settings, get_settings
 log = structlog.get_logger("rio.runtime")
 
 FOLLOWER = "read-model-follower"  # the store lock's purpose: one follower per store
-# SQLite has no notifications: the follower polls (an indexed read), often enough that a
-# question waiting for it (ReadModel.refresh) waits little.
-FOLLOW_POLL_SQLITE = 0.02
+# SQLite has no notifications: the follower polls (an indexed read). Each catch-up is a
+# write transaction that a command must wait out (SQLite's busy handler sleeps), so it polls
+# seldom enough that a burst of commands shares one, and a question waits at most this long.
+FOLLOW_POLL_SQLITE = 0.1
 
 
 class Runtime:
