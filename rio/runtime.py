@@ -153,14 +153,18 @@ class Runtime:
         """Hold the alert scheduler until `stop` is set (`rio scheduler`)."""
         serve_forever(self, stop=stop, poll_seconds=poll_seconds)
 
-    def serve_follower(self, stop: Callable[[], bool], poll_seconds: float = 1.0) -> None:
+    def serve_follower(
+        self, stop: Callable[[], bool], interval: float | None = None, poll_seconds: float = 2.0
+    ) -> None:
         """Follow the log into the read model until `stop()`, while this process holds the
         store's follower lock: one follower per store, however many API processes or hosts
         serve it. Without the lock, try again every `poll_seconds`, so another host's
-        follower is replaced as soon as it stops."""
+        follower is replaced soon after it stops. `interval`: seconds between polls of the
+        log (SQLite) or the longest wait for a notification (PostgreSQL)."""
         lock = store_lock(self.settings.database_url, FOLLOWER)
         model = self.read_model
-        interval = FOLLOW_POLL_SQLITE if self.engine.dialect.name == "sqlite" else 1.0
+        if interval is None:
+            interval = FOLLOW_POLL_SQLITE if self.engine.dialect.name == "sqlite" else 1.0
         while not stop():
             if not lock.acquire():
                 time.sleep(poll_seconds)

@@ -67,12 +67,14 @@ class Commands:
         """Run `command(recorded_by)` on `target`; 201 with the event, its ETag and Location."""
 
         def call(request: RequestKey | None) -> Recorded:
-            self._written = self.services.rio.record(
-                target.id,
-                command(self.principal.recorded_by),
-                expected_version=self.expected,
-                request=request,
-            )
+            typed = command(self.principal.recorded_by)
+            if request is None:  # committed with whatever other commands arrive meanwhile
+                self._written = self.services.group.record(target.id, typed, self.expected)
+            else:  # alone: its receipt commits with its events
+                with self.services.writing():
+                    self._written = self.services.rio.record(
+                        target.id, typed, expected_version=self.expected, request=request
+                    )
             return Recorded(target.id, self._written.event.originator_version)
 
         return self._recording(target, name, body, call)
@@ -83,9 +85,10 @@ class Commands:
         """Register the recommendation `target`: answered as `run` answers."""
 
         def call(request: RequestKey | None) -> Recorded:
-            recommendation, self._written = self.services.rio.register(
-                command(self.principal.recorded_by), request=request
-            )
+            with self.services.writing():
+                recommendation, self._written = self.services.rio.register(
+                    command(self.principal.recorded_by), request=request
+                )
             return Recorded(recommendation.id, recommendation.version)
 
         return self._recording(target, "register_recommendation", body, call)
@@ -101,9 +104,10 @@ class Commands:
         self.request.state.log.update(command=name)
 
         def call(request: RequestKey | None) -> BatchResult:
-            return self.services.rio.record_batch(
-                batches(self.principal.recorded_by), request=request
-            )
+            with self.services.writing():
+                return self.services.rio.record_batch(
+                    batches(self.principal.recorded_by), request=request
+                )
 
         def answer(result: BatchResult) -> Stored:
             versions = zip(result.recommendations, result.versions, strict=True)
@@ -178,8 +182,7 @@ class Commands:
             if replayed is not None:
                 return replayed
         try:
-            with self.services.writing():
-                result = call(request)
+            result = call(request)  # each call takes the store's write turn it needs
         except VersionConflict:
             if request is None:
                 raise

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from uuid import UUID
 
@@ -19,15 +19,91 @@ from sqlalchemy.engine import Engine
 
 from rio.api.idempotency import IdempotencyStore
 from rio.api.ratelimit import FailedAuthentications, RateLimiter
+from rio.application.commands import RecommendationCommand
 from rio.application.keys import Keys
-from rio.application.service import RIO
+from rio.application.service import RIO, Written
 from rio.domain import clock
+from rio.domain.errors import DomainError
 from rio.domain.rag import Policy
 from rio.domain.state import Programme
 from rio.projections.read_model import ReadModel
 from rio.runtime import Runtime
 
 log = structlog.get_logger("rio.api")
+
+
+@dataclass
+class _Pending:
+    rec: UUID
+    command: RecommendationCommand
+    expected_version: int | None
+    outcome: Written | BaseException | None = None
+
+
+class GroupCommit:
+    """Commands that arrive while another is being committed wait for it, then go in one
+    transaction together (`RIO.record_together`): one commit, one fsync, for all of them.
+    A store takes one writer at a time (SQLite's lock, the event table's lock on
+    PostgreSQL), so one commit per command made the disk's sync time the limit.
+
+    The first thread to find no commit running leads: it takes what is queued (its own
+    command among them) and commits it; the others wait and take their own outcomes."""
+
+    MOST = 64  # commands in one transaction
+
+    def __init__(self, rio: RIO, writing: Callable[[], AbstractContextManager[None]]) -> None:
+        self.rio = rio
+        self.writing = writing
+        self._changed = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._leading = False
+
+    def record(
+        self, rec: UUID, command: RecommendationCommand, expected_version: int | None
+    ) -> Written:
+        """As `RIO.record(rec, command, expected_version=...)`, perhaps with others."""
+        mine = _Pending(rec, command, expected_version)
+        with self._changed:
+            self._queue.append(mine)
+        while True:
+            with self._changed:
+                while mine.outcome is None and self._leading:
+                    self._changed.wait()
+                if mine.outcome is not None:
+                    break
+                self._leading = True
+                batch, self._queue = self._queue[: self.MOST], self._queue[self.MOST :]
+            try:
+                self._commit(batch)
+            finally:
+                with self._changed:
+                    self._leading = False
+                    self._changed.notify_all()
+        if isinstance(mine.outcome, BaseException):
+            raise mine.outcome
+        return mine.outcome
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        with self.writing():
+            outcomes: list[Written | DomainError] | None = None
+            if len(batch) > 1:
+                try:
+                    outcomes = self.rio.record_together(
+                        [(p.rec, p.command, p.expected_version) for p in batch]
+                    )
+                except Exception as error:  # each alone below meets it, or not, for itself
+                    log.warning("group_commit_failed", error=f"{type(error).__name__}: {error}")
+            if outcomes is not None:
+                for pending, outcome in zip(batch, outcomes, strict=True):
+                    pending.outcome = outcome
+                return
+            for pending in batch:  # one alone, or a group the store refused as a whole
+                try:
+                    pending.outcome = self.rio.record(
+                        pending.rec, pending.command, expected_version=pending.expected_version
+                    )
+                except BaseException as error:
+                    pending.outcome = error
 
 
 class Services:
@@ -55,6 +131,7 @@ class Services:
         self._write_lock = threading.RLock()
         self._catch_up_lock = threading.Lock()
         self._serial_writes = self.engine.dialect.name == "sqlite"
+        self.group = GroupCommit(self.rio, self.writing)
         self.read_model.ensure_tables()
         self._recorded = threading.Event()
         self._closing = False

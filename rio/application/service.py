@@ -26,7 +26,7 @@ from rio.aggregates.registry import register_topics
 from rio.application.batch import BatchResult, RecommendationBatch, plan
 from rio.application.commands import RecommendationCommand, RegisterRecommendation
 from rio.application.receipts import Completed, Recorded, RequestKey, Result, completed, receipt
-from rio.domain.errors import NotFound, VersionConflict
+from rio.domain.errors import DomainError, NotFound, VersionConflict
 from rio.persistence.histories import HistoryRecorder
 from rio.persistence.paging import notifications
 from rio.persistence.receipts import RECEIPT, ReceiptRecorder
@@ -115,6 +115,49 @@ class RIO(Application[UUID]):
             )
         command.apply(recommendation)
         return self._save(recommendation, request)
+
+    def record_together(
+        self, commands: Sequence[tuple[UUID, RecommendationCommand, int | None]]
+    ) -> list[Written | DomainError] | None:
+        """Run many independent commands (rec, command, expected version), each as `record`
+        would, and save what they record in one transaction: one commit for all (a group
+        commit). Each gets its own outcome: what it recorded, or the refusal it met, which
+        records nothing. None, and nothing recorded, when the transaction as a whole is
+        refused (another writer got there first): run each alone with `record` then."""
+        states: dict[UUID, Recommendation] = {}
+        outcomes: list[tuple[UUID, int] | DomainError] = []
+        for rec, command, expected_version in commands:
+            try:
+                recommendation = states.get(rec) or self.get(rec)
+                before = recommendation.version
+                if expected_version is not None and before != expected_version:
+                    raise VersionConflict(
+                        f"recommendation {recommendation.number} is at version {before}, "
+                        f"not {expected_version}: reload it and try again"
+                    )
+                try:
+                    command.apply(recommendation)
+                except DomainError:
+                    if recommendation.version != before:
+                        return None  # refused part-way: this copy is no longer clean
+                    raise
+            except DomainError as refusal:
+                outcomes.append(refusal)
+                continue
+            states[rec] = recommendation
+            outcomes.append((rec, recommendation.version))
+        recorded: dict[tuple[UUID, int], Written] = {}
+        if states:
+            try:
+                recordings = self.save(*states.values())
+            except IntegrityError:
+                return None
+            for recording in recordings:
+                event = recording.domain_event
+                if isinstance(event, Recommendation.Event):
+                    key = (event.originator_id, event.originator_version)
+                    recorded[key] = Written(event, recording.notification.id)
+        return [o if isinstance(o, DomainError) else recorded[o] for o in outcomes]
 
     def record_batch(
         self, batches: Sequence[RecommendationBatch], *, request: RequestKey | None = None
