@@ -44,6 +44,9 @@ FOLLOWER = "read-model-follower"  # the store lock's purpose: one follower per s
 # write transaction that a command must wait out (SQLite's busy handler sleeps), so it polls
 # seldom enough that a burst of commands shares one, and a question waits at most this long.
 FOLLOW_POLL_SQLITE = 0.1
+# On PostgreSQL each commit notifies: the follower waits this long after one, so the commits
+# of a burst share a catch-up instead of a transaction each.
+SETTLE = 0.05
 
 
 class Runtime:
@@ -171,7 +174,9 @@ class Runtime:
                 continue
             log.info("read_model_follower_started", pid=os.getpid())
             try:
-                model.follow(stopped=lambda: stop() or not lock.held(), interval=interval)
+                model.follow(
+                    stopped=lambda: stop() or not lock.held(), interval=interval, settle=SETTLE
+                )
             except Exception as error:  # the store went away: release, wait, try again
                 log.warning("read_model_follow_failed", error=f"{type(error).__name__}: {error}")
                 time.sleep(poll_seconds)

@@ -161,8 +161,11 @@ class ReadModel:
             return applied + self._rebuild(progress, only_if_stale=True)
         return applied
 
-    def follow(self, stopped: Callable[[], bool], interval: float = 1.0) -> None:
-        """Keep caught up until `stopped()`: LISTEN/NOTIFY on PostgreSQL, polling on SQLite."""
+    def follow(
+        self, stopped: Callable[[], bool], interval: float = 1.0, settle: float = 0.0
+    ) -> None:
+        """Keep caught up until `stopped()`: LISTEN/NOTIFY on PostgreSQL, polling on SQLite.
+        `settle`: seconds to wait after a notification, so a burst shares one catch-up."""
         if self.engine.dialect.name != "postgresql":
             self.catch_up()
             while not stopped():
@@ -182,7 +185,7 @@ class ReadModel:
                 if applied:
                     log.info("read_model_followed", applied=applied)
                 for _ in conn.notifies(timeout=interval, stop_after=1):
-                    pass
+                    time.sleep(settle)
 
     # --- questions -------------------------------------------------------------------------
 
