@@ -63,6 +63,9 @@ def serve(
             log_config=None,
             access_log=False,
             server_header=False,
+            # uvicorn restarts a worker that does not answer its ping within this; its 5 s
+            # default killed workers still importing on a loaded machine, again and again.
+            timeout_worker_healthcheck=60,
         )
     finally:
         if alerts is not None:

@@ -43,7 +43,8 @@ def serving_workers(env: dict[str, str], port: int, log: Path) -> Iterator[None]
             stderr=out,
         )
     try:
-        wait_until_serving(f"http://127.0.0.1:{port}", server, log)
+        # Generous: N workers and a follower import the whole stack at once.
+        wait_until_serving(f"http://127.0.0.1:{port}", server, log, seconds=180)
         yield
     finally:
         if server.poll() is None:

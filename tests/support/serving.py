@@ -16,9 +16,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until_serving(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    """Until `/health` answers; fails with the server's log if it dies or takes over 30 s."""
-    deadline = time.monotonic() + 30
+def wait_until_serving(
+    base: str, server: subprocess.Popen[bytes], log: Path, seconds: float = 30
+) -> None:
+    """Until `/health` answers; fails with the server's log if it dies or takes over
+    `seconds`."""
+    deadline = time.monotonic() + seconds
     while True:
         try:
             if httpx.get(f"{base}/health", timeout=1).status_code == 200:
