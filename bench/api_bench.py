@@ -95,7 +95,9 @@ def _sqlite_insert(url: str) -> Callable[[str, int, str], None]:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO notes (review, number, body) VALUES (?, ?, ?)", (review, number, body))
+        conn.execute(
+            "INSERT INTO notes (review, number, body) VALUES (?, ?, ?)", (review, number, body)
+        )
         conn.execute("COMMIT")
 
     return insert
@@ -112,7 +114,8 @@ def _postgres_insert(url: str) -> Callable[[str, int, str], None]:
     def insert(review: str, number: int, body: str) -> None:
         with pool.connection() as conn:  # commits on leaving
             conn.execute(
-                "INSERT INTO notes (review, number, body) VALUES (%s, %s, %s)", (review, number, body)
+                "INSERT INTO notes (review, number, body) VALUES (%s, %s, %s)",
+                (review, number, body),
             )
 
     return insert
@@ -184,7 +187,9 @@ def seed(rio_url: str, baseline_url: str) -> str:
 
         conninfo, schema = _split_schema(baseline_url)
         with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(TABLE.format(key="BIGSERIAL PRIMARY KEY").replace("notes", f'"{schema}".notes'))
+            conn.execute(
+                TABLE.format(key="BIGSERIAL PRIMARY KEY").replace("notes", f'"{schema}".notes')
+            )
     return secret
 
 
@@ -229,7 +234,9 @@ class Server:
 
 
 @contextmanager
-def serving(name: str, command: list[str], env: dict[str, str], log: Path, ready: str) -> Iterator[Server]:
+def serving(
+    name: str, command: list[str], env: dict[str, str], log: Path, ready: str
+) -> Iterator[Server]:
     port = free_port()
     with log.open("ab") as out:
         process = subprocess.Popen(
@@ -243,7 +250,9 @@ def serving(name: str, command: list[str], env: dict[str, str], log: Path, ready
                 raise SystemExit(f"{name} did not start:\n{log.read_text()[-3000:]}")
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                    s.sendall(f"GET {ready} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                    s.sendall(
+                        f"GET {ready} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+                    )
                     if b" 200 " in s.recv(100):
                         break
             except OSError:
@@ -289,7 +298,19 @@ def load(server: Server, script: Path, clients: int, seconds: int) -> Round:
     threads = max(1, min(clients, 2))
     before = server.cpu_seconds()
     out = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{seconds}s", "--latency", "-s", str(script), server.base],
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(clients),
+            "-d",
+            f"{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            server.base,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -323,7 +344,9 @@ def _latency(out: str, which: str) -> float:
 # --- the run -----------------------------------------------------------------------------------
 
 
-def run_store(kind: str, args: argparse.Namespace, work: Path) -> dict[tuple[str, int], list[Round]]:
+def run_store(
+    kind: str, args: argparse.Namespace, work: Path
+) -> dict[tuple[str, int], list[Round]]:
     results: dict[tuple[str, int], list[Round]] = {}
     with stores(kind, work) as (rio_url, baseline_url), ExitStack() as stack:
         note(f"{kind}: seeding {EVENTS} events over {RECOMMENDATIONS} recommendations")
@@ -338,19 +361,38 @@ def run_store(kind: str, args: argparse.Namespace, work: Path) -> dict[tuple[str
         }
         workers = ["--workers", str(args.workers)]
         rio = stack.enter_context(
-            serving("RIO", [RIO_COMMAND, "serve", "--no-scheduler", *workers], env, work / f"rio-{kind}.log", "/health")
+            serving(
+                "RIO",
+                [RIO_COMMAND, "serve", "--no-scheduler", *workers],
+                env,
+                work / f"rio-{kind}.log",
+                "/health",
+            )
         )
         bare = stack.enter_context(
             serving(
                 "baseline",
-                [sys.executable, "-m", "uvicorn", "bench.api_bench:baseline", "--factory", "--no-access-log", "--log-level", "warning", *workers],
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "bench.api_bench:baseline",
+                    "--factory",
+                    "--no-access-log",
+                    "--log-level",
+                    "warning",
+                    *workers,
+                ],
                 env,
                 work / f"baseline-{kind}.log",
                 "/openapi.json",
             )
         )
         script = work / "post.lua"
-        script.write_text(LUA % {"body": json.dumps(NOTE), "token": token, "recs": RECOMMENDATIONS, "review": REVIEW})
+        script.write_text(
+            LUA
+            % {"body": json.dumps(NOTE), "token": token, "recs": RECOMMENDATIONS, "review": REVIEW}
+        )
         for server in (rio, bare):  # warm both: imports, connections, caches
             load(server, script, 8, 1)
         for round_no in range(args.rounds):
@@ -392,13 +434,17 @@ def table(kind: str, results: dict[tuple[str, int], list[Round]], clients: list[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--stores", default="sqlite,postgres")
     parser.add_argument("--clients", default="1,8,32")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--append", action="store_true", help="append the tables to bench/RESULTS.md")
+    parser.add_argument(
+        "--append", action="store_true", help="append the tables to bench/RESULTS.md"
+    )
     args = parser.parse_args()
     args.clients = [int(c) for c in args.clients.split(",")]
     load_before = os.getloadavg()[0]

@@ -36,6 +36,15 @@ from rio.persistence.url import event_store_env
 A = TypeVar("A", bound=Aggregate)
 
 
+def _expect(recommendation: Recommendation, expected_version: int | None) -> None:
+    """If-Match: refuse a change to a recommendation that moved on since the caller read it."""
+    if expected_version is not None and recommendation.version != expected_version:
+        raise VersionConflict(
+            f"recommendation {recommendation.number} is at version "
+            f"{recommendation.version}, not {expected_version}: reload it and try again"
+        )
+
+
 @dataclass(frozen=True)
 class Written:
     """What a command recorded: its last event, as recorded, and that event's position in
@@ -108,11 +117,7 @@ class RIO(Application[UUID]):
         a request already committed is refused, recording nothing). Returns the last event
         recorded, so an answer need not read it back."""
         recommendation = self.get(rec)
-        if expected_version is not None and recommendation.version != expected_version:
-            raise VersionConflict(
-                f"recommendation {recommendation.number} is at version "
-                f"{recommendation.version}, not {expected_version}: reload it and try again"
-            )
+        _expect(recommendation, expected_version)
         command.apply(recommendation)
         return self._save(recommendation, request)
 
@@ -130,11 +135,7 @@ class RIO(Application[UUID]):
             try:
                 recommendation = states.get(rec) or self.get(rec)
                 before = recommendation.version
-                if expected_version is not None and before != expected_version:
-                    raise VersionConflict(
-                        f"recommendation {recommendation.number} is at version {before}, "
-                        f"not {expected_version}: reload it and try again"
-                    )
+                _expect(recommendation, expected_version)
                 try:
                     command.apply(recommendation)
                 except DomainError:

@@ -5,7 +5,6 @@ writes acknowledged before it, whichever worker took them (issue 16)."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import threading
@@ -16,13 +15,12 @@ from pathlib import Path
 
 import httpx
 
-from rio.application.keys import Keys
 from rio.application.service import RIO
 from rio.persistence.locks import store_lock
 from rio.runtime import FOLLOWER
 from tests.api.conftest import REC, cited
 from tests.api.test_serve_kill import RIO_COMMAND
-from tests.support.serving import free_port, wait_until_serving
+from tests.support.serving import free_port, secretariat_key, serve_env, wait_until_serving
 
 WORKERS = 2
 CLIENTS = 6
@@ -67,18 +65,8 @@ def log_lines(log: Path) -> list[dict[str, object]]:
 def test_two_workers_record_every_acknowledged_write_once_with_one_follower(
     database_url: str, tmp_path: Path
 ) -> None:
-    env = {
-        **os.environ,
-        "RIO_DATABASE_URL": database_url,
-        "RIO_API_RATE_PER_MINUTE": "0",
-        "RIO_LOG_FORMAT": "json",
-    }
-    store = RIO(database_url)
-    try:
-        secret, _ = Keys(store).create(name="loader", role="secretariat", granted_by="test")
-    finally:
-        store.close()
-    headers = {"Authorization": f"Bearer {secret}"}
+    env = serve_env(database_url)
+    headers = {"Authorization": f"Bearer {secretariat_key(database_url)}"}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
