@@ -75,6 +75,10 @@ class GroupCommit:
                 batch, self._queue = self._queue[: self.MOST], self._queue[self.MOST :]
             try:
                 self._commit(batch)
+            except BaseException as error:  # e.g. the write turn could not be taken
+                for pending in batch:
+                    if pending.outcome is None:
+                        pending.outcome = error  # never left waiting for a commit that failed
             finally:
                 with self._changed:
                     self._leading = False
