@@ -9,13 +9,17 @@ passed in. Parts are opened on first use, so a command that needs no store opens
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from types import TracebackType
 
+import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
@@ -27,18 +31,39 @@ from rio.application.reviews import Reviews
 from rio.application.service import RIO
 from rio.domain.rag import Policy
 from rio.logging import configure
+from rio.persistence.locks import store_lock
 from rio.projections.read_model import ReadModel, make_engine
 from rio.projections.readers import PublicRecordReader, Reader, ReplayReader
 from rio.projections.reviews import ReviewRegister
 from rio.settings import Door, Settings, get_settings
 
+log = structlog.get_logger("rio.runtime")
+
+FOLLOWER = "read-model-follower"  # the store lock's purpose: one follower per store
+# SQLite has no notifications: the follower polls (an indexed read). Each catch-up is a
+# write transaction that a command must wait out (SQLite's busy handler sleeps), so it polls
+# seldom enough that a burst of commands shares one, and a question waits at most this long.
+FOLLOW_POLL_SQLITE = 0.1
+# On PostgreSQL each commit notifies: the follower waits this long after one, so the commits
+# of a burst share a catch-up instead of a transaction each.
+SETTLE = 0.05
+
 
 class Runtime:
     """Everything one process needs on one store, and the one policy it rates by."""
 
-    def __init__(self, settings: Settings | None = None, policy: Policy | None = None) -> None:
-        """`settings` default to the environment's; `policy` to the one they ask for."""
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        policy: Policy | None = None,
+        *,
+        followed_elsewhere: bool = False,
+    ) -> None:
+        """`settings` default to the environment's; `policy` to the one they ask for.
+        `followed_elsewhere`: another process follows the log into the read model (an API
+        worker of `rio serve`), so this one's questions wait for it (`ReadModel.refresh`)."""
         self.settings = settings if settings is not None else get_settings()
+        self.followed_elsewhere = followed_elsewhere
         self.policy: Policy = policy if policy is not None else self.settings.rag_policy()
         self._store: RIO | None = None
         self._engine: Engine | None = None
@@ -72,6 +97,7 @@ class Runtime:
                 workers=self.settings.rebuild_workers,
                 reopen=StoreOpener(self.settings.database_url),
             )
+            self._read_model.followed_elsewhere = self.followed_elsewhere
         return self._read_model
 
     def reader(self, replay: bool = False, public_at: date | None = None) -> Reader:
@@ -130,6 +156,33 @@ class Runtime:
         """Hold the alert scheduler until `stop` is set (`rio scheduler`)."""
         serve_forever(self, stop=stop, poll_seconds=poll_seconds)
 
+    def serve_follower(
+        self, stop: Callable[[], bool], interval: float | None = None, poll_seconds: float = 2.0
+    ) -> None:
+        """Follow the log into the read model until `stop()`, while this process holds the
+        store's follower lock: one follower per store, however many API processes or hosts
+        serve it. Without the lock, try again every `poll_seconds`, so another host's
+        follower is replaced soon after it stops. `interval`: seconds between polls of the
+        log (SQLite) or the longest wait for a notification (PostgreSQL)."""
+        lock = store_lock(self.settings.database_url, FOLLOWER)
+        model = self.read_model
+        if interval is None:
+            interval = FOLLOW_POLL_SQLITE if self.engine.dialect.name == "sqlite" else 1.0
+        while not stop():
+            if not lock.acquire():
+                time.sleep(poll_seconds)
+                continue
+            log.info("read_model_follower_started", pid=os.getpid())
+            try:
+                model.follow(
+                    stopped=lambda: stop() or not lock.held(), interval=interval, settle=SETTLE
+                )
+            except Exception as error:  # the store went away: release, wait, try again
+                log.warning("read_model_follow_failed", error=f"{type(error).__name__}: {error}")
+                time.sleep(poll_seconds)
+            finally:
+                lock.release()
+
     # --- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -150,6 +203,17 @@ class Runtime:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def follower_process(parent: int) -> None:
+    """`rio serve`'s read-model follower, in a process of its own: the environment's settings
+    (as the API workers read them), until SIGTERM or SIGINT, or its parent `parent` is gone."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with Runtime() as root:
+        root.configure_logging("service")
+        root.serve_follower(lambda: stop.is_set() or os.getppid() != parent)
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,14 @@ def create_app(settings: Settings | Runtime | None = None) -> FastAPI:
     return app
 
 
+def worker_app() -> FastAPI:
+    """An API worker of `rio serve` (uvicorn's factory, in each worker process): the
+    environment's settings, and the read model followed by the store's one follower process."""
+    runtime = Runtime(followed_elsewhere=True)
+    runtime.configure_logging("service")
+    return create_app(runtime)
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's schema, with problem answers documented as application/problem+json only,
     and links from what an answer recorded to the operations that take it (`rio.api.links`)."""

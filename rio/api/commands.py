@@ -28,6 +28,7 @@ from rio.application.batch import BatchResult, RecommendationBatch
 from rio.application.commands import RecommendationCommand, RegisterRecommendation
 from rio.application.keys import Principal
 from rio.application.receipts import Completed, Recorded, RequestKey, Result
+from rio.application.service import Written
 from rio.domain.errors import NotFound, VersionConflict
 from rio.reports.history import event_row
 
@@ -53,6 +54,8 @@ class Commands:
         self.principal = principal
         self.expected = expected
         self.key = key
+        # What this request's own command recorded, so its answer is built without a re-read.
+        self._written: Written | None = None
 
     def run(
         self,
@@ -64,13 +67,15 @@ class Commands:
         """Run `command(recorded_by)` on `target`; 201 with the event, its ETag and Location."""
 
         def call(request: RequestKey | None) -> Recorded:
-            version = self.services.rio.handle(
-                target.id,
-                command(self.principal.recorded_by),
-                expected_version=self.expected,
-                request=request,
-            )
-            return Recorded(target.id, version)
+            typed = command(self.principal.recorded_by)
+            if request is None:  # committed with whatever other commands arrive meanwhile
+                self._written = self.services.group.record(target.id, typed, self.expected)
+            else:  # alone: its receipt commits with its events
+                with self.services.writing():
+                    self._written = self.services.rio.record(
+                        target.id, typed, expected_version=self.expected, request=request
+                    )
+            return Recorded(target.id, self._written.event.originator_version)
 
         return self._recording(target, name, body, call)
 
@@ -80,9 +85,10 @@ class Commands:
         """Register the recommendation `target`: answered as `run` answers."""
 
         def call(request: RequestKey | None) -> Recorded:
-            recommendation = self.services.rio.register_recommendation(
-                command(self.principal.recorded_by), request=request
-            )
+            with self.services.writing():
+                recommendation, self._written = self.services.rio.register(
+                    command(self.principal.recorded_by), request=request
+                )
             return Recorded(recommendation.id, recommendation.version)
 
         return self._recording(target, "register_recommendation", body, call)
@@ -98,9 +104,10 @@ class Commands:
         self.request.state.log.update(command=name)
 
         def call(request: RequestKey | None) -> BatchResult:
-            return self.services.rio.record_batch(
-                batches(self.principal.recorded_by), request=request
-            )
+            with self.services.writing():
+                return self.services.rio.record_batch(
+                    batches(self.principal.recorded_by), request=request
+                )
 
         def answer(result: BatchResult) -> Stored:
             versions = zip(result.recommendations, result.versions, strict=True)
@@ -131,7 +138,12 @@ class Commands:
 
         def answer(result: Recorded) -> Stored:
             fields["version"] = result.version
-            event = self.services.rio.event(result.rec, result.version)
+            written = self._written
+            # A first try has its event already; a replay (a retried request) reads it back.
+            if written is not None and written.event.originator_version == result.version:
+                event = written.event
+            else:
+                event = self.services.rio.event(result.rec, result.version)
             return Stored(
                 status=201,
                 headers={
@@ -170,8 +182,7 @@ class Commands:
             if replayed is not None:
                 return replayed
         try:
-            with self.services.writing():
-                result = call(request)
+            result = call(request)  # each call takes the store's write turn it needs
         except VersionConflict:
             if request is None:
                 raise
@@ -187,7 +198,7 @@ class Commands:
                 self._release(request)
             raise
         _pause_after_commit_if_asked(self.services.settings.test_pause_after_commit)
-        self.services.recorded()
+        self.services.recorded(None if self._written is None else self._written.position)
         if request is not None:
             try:  # the receipt answers retries from now on; a claim left over is harmless
                 self._release(request)
@@ -279,7 +290,7 @@ def _pause_after_commit_if_asked(signal_file: Path | None) -> None:
     threading.Event().wait()
 
 
-def commands(
+async def commands(
     request: Request,
     services: ServicesDep,
     principal: CurrentPrincipal,

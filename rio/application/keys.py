@@ -23,6 +23,7 @@ from rio.domain.errors import DomainError, InvalidCommand, NotFound, VersionConf
 PREFIX = "rio"
 KEY_TOPICS = stored_topics(ApiKey.Granted, ApiKey.Revoked)
 RECOVER_ADMIN = "rio keys create --name NAME --role admin"
+PRINCIPALS_CACHED = 10_000
 
 
 class LastAdminKey(DomainError):
@@ -120,6 +121,8 @@ class Keys:
         # This orders revocations within one process (the server); a concurrent `rio keys
         # revoke` on the server can still race it, and RECOVER_ADMIN is the way back.
         self._revoking = threading.Lock()
+        # Valid keys seen, by digest: (principal, the key aggregate's version then).
+        self._principals: dict[str, tuple[Principal, int]] = {}
 
     def create(
         self, *, name: str, role: str, owner: str | None = None, granted_by: str
@@ -162,18 +165,29 @@ class Keys:
         return [KeyInfo.of(key) for key in self.app.fold(ApiKey, KEY_TOPICS)]
 
     def authenticate(self, presented: str) -> Principal | None:
-        """The principal a presented key stands for, or None if it is unknown or revoked."""
+        """The principal a presented key stands for, or None if it is unknown or revoked.
+
+        A key that passed is remembered by its digest with the version of its aggregate; the
+        next request only asks the store whether that aggregate has moved on (one indexed
+        read), so a revocation recorded by any process is seen at once."""
+        key_digest = digest(presented)
+        cached = self._principals.get(key_digest)
+        if cached is not None:
+            principal, version = cached
+            if not self.app.changed_since(api_key_id(principal.key_id), version):
+                return principal
+            self._principals.pop(key_digest, None)
         key_id = key_id_of(presented)
         if key_id is None:
             return None
         key = self.app.load(ApiKey, api_key_id(key_id))
-        if (
-            key is None
-            or key.revoked
-            or not hmac.compare_digest(key.secret_hash, digest(presented))
-        ):
+        if key is None or key.revoked or not hmac.compare_digest(key.secret_hash, key_digest):
             return None
-        return Principal(key.key_id, key.name, Role(key.role), key.owner)
+        principal = Principal(key.key_id, key.name, Role(key.role), key.owner)
+        if len(self._principals) >= PRINCIPALS_CACHED:
+            self._principals.clear()  # only valid keys get here: a bound, not an eviction policy
+        self._principals[key_digest] = (principal, key.version)
+        return principal
 
     def _get(self, key_id: str) -> ApiKey:
         if not key_id or len(key_id) > 64:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import TypeVar
 from uuid import UUID
 
@@ -26,7 +27,7 @@ from rio.aggregates.registry import register_topics
 from rio.application.batch import BatchResult, RecommendationBatch, plan
 from rio.application.commands import RecommendationCommand, RegisterRecommendation
 from rio.application.receipts import Completed, Recorded, RequestKey, Result, completed, receipt
-from rio.domain.errors import NotFound, VersionConflict
+from rio.domain.errors import DomainError, NotFound, VersionConflict
 from rio.persistence.bulk import BulkRecorder, Insert
 from rio.persistence.histories import HistoryRecorder
 from rio.persistence.paging import notifications
@@ -39,6 +40,24 @@ A = TypeVar("A", bound=Aggregate)
 BULK_CHUNK = 5000
 """Events a bulk load holds in memory before inserting them into its open transaction: a
 commit costs far more than an event, an insert of a few thousand little more than one."""
+
+
+def _expect(recommendation: Recommendation, expected_version: int | None) -> None:
+    """If-Match: refuse a change to a recommendation that moved on since the caller read it."""
+    if expected_version is not None and recommendation.version != expected_version:
+        raise VersionConflict(
+            f"recommendation {recommendation.number} is at version "
+            f"{recommendation.version}, not {expected_version}: reload it and try again"
+        )
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a command recorded: its last event, as recorded, and that event's position in
+    the log (its notification id), which a read model must pass to show it."""
+
+    event: Recommendation.Event
+    position: int
 
 
 class RIO(Application[UUID]):
@@ -69,14 +88,19 @@ class RIO(Application[UUID]):
     def register_recommendation(
         self, command: RegisterRecommendation, *, request: RequestKey | None = None
     ) -> Recommendation:
+        return self.register(command, request=request)[0]
+
+    def register(
+        self, command: RegisterRecommendation, *, request: RequestKey | None = None
+    ) -> tuple[Recommendation, Written]:
+        """Register a recommendation: the aggregate and what was recorded."""
         recommendation = command.create()
         if self.exists(recommendation.id):
             raise VersionConflict(
                 f"recommendation {command.number} of review {command.review!r} is already "
                 "registered"
             )
-        self._save(recommendation, request)
-        return recommendation
+        return recommendation, self._save(recommendation, request)
 
     def handle(
         self,
@@ -86,21 +110,67 @@ class RIO(Application[UUID]):
         expected_version: int | None = None,
         request: RequestKey | None = None,
     ) -> int:
+        """Run one command on `rec` (see `record`); returns the recommendation's new version."""
+        written = self.record(rec, command, expected_version=expected_version, request=request)
+        return written.event.originator_version
+
+    def record(
+        self,
+        rec: UUID,
+        command: RecommendationCommand,
+        *,
+        expected_version: int | None = None,
+        request: RequestKey | None = None,
+    ) -> Written:
         """Run one command on the recommendation `rec`: get -> the aggregate decides -> save.
 
         With `expected_version`, a recommendation changed since the caller read it is refused
         rather than overwritten; with `request`, its receipt is committed with the event (and
-        a request already committed is refused, recording nothing). Returns the
-        recommendation's new version."""
+        a request already committed is refused, recording nothing). Returns the last event
+        recorded, so an answer need not read it back."""
         recommendation = self.get(rec)
-        if expected_version is not None and recommendation.version != expected_version:
-            raise VersionConflict(
-                f"recommendation {recommendation.number} is at version "
-                f"{recommendation.version}, not {expected_version}: reload it and try again"
-            )
+        _expect(recommendation, expected_version)
         command.apply(recommendation)
-        self._save(recommendation, request)
-        return recommendation.version
+        return self._save(recommendation, request)
+
+    def record_together(
+        self, commands: Sequence[tuple[UUID, RecommendationCommand, int | None]]
+    ) -> list[Written | DomainError] | None:
+        """Run many independent commands (rec, command, expected version), each as `record`
+        would, and save what they record in one transaction: one commit for all (a group
+        commit). Each gets its own outcome: what it recorded, or the refusal it met, which
+        records nothing. None, and nothing recorded, when the transaction as a whole is
+        refused (another writer got there first): run each alone with `record` then."""
+        states: dict[UUID, Recommendation] = {}
+        outcomes: list[tuple[UUID, int] | DomainError] = []
+        for rec, command, expected_version in commands:
+            try:
+                recommendation = states.get(rec) or self.get(rec)
+                before = recommendation.version
+                _expect(recommendation, expected_version)
+                try:
+                    command.apply(recommendation)
+                except DomainError:
+                    if recommendation.version != before:
+                        return None  # refused part-way: this copy is no longer clean
+                    raise
+            except DomainError as refusal:
+                outcomes.append(refusal)
+                continue
+            states[rec] = recommendation
+            outcomes.append((rec, recommendation.version))
+        recorded: dict[tuple[UUID, int], Written] = {}
+        if states:
+            try:
+                recordings = self.save(*states.values())
+            except IntegrityError:
+                return None
+            for recording in recordings:
+                event = recording.domain_event
+                if isinstance(event, Recommendation.Event):
+                    key = (event.originator_id, event.originator_version)
+                    recorded[key] = Written(event, recording.notification.id)
+        return [o if isinstance(o, DomainError) else recorded[o] for o in outcomes]
 
     def record_batch(
         self,
@@ -232,6 +302,10 @@ class RIO(Application[UUID]):
             return None
         return aggregate if isinstance(aggregate, kind) else None
 
+    def changed_since(self, aggregate_id: UUID, version: int) -> bool:
+        """Whether anything was recorded on `aggregate_id` after `version` (one indexed read)."""
+        return bool(self.recorder.select_events(aggregate_id, gt=version, limit=1))
+
     def commit(self, *aggregates: Aggregate) -> bool:
         """Save their new events in one transaction; False, and nothing saved, when another
         writer recorded the same version of any of them first (the store's optimistic lock)."""
@@ -254,10 +328,10 @@ class RIO(Application[UUID]):
 
     # --- plumbing -------------------------------------------------------------------------
 
-    def _save(self, recommendation: Recommendation, request: RequestKey | None = None) -> None:
+    def _save(self, recommendation: Recommendation, request: RequestKey | None = None) -> Written:
         result = Recorded(recommendation.id, recommendation.version)
         try:
-            self.save(recommendation, **self._receipt(request, result))
+            recordings = self.save(recommendation, **self._receipt(request, result))
         except IntegrityError:
             # Another writer recorded this version first, or (with `request`) this very
             # request was committed already: either way nothing was recorded here.
@@ -265,6 +339,9 @@ class RIO(Application[UUID]):
                 f"recommendation {recommendation.number} was changed by someone else while "
                 "this change was being made: reload it and try again"
             ) from None
+        last = recordings[-1]
+        assert isinstance(last.domain_event, Recommendation.Event), last.domain_event
+        return Written(last.domain_event, last.notification.id)
 
     def _stored(self, aggregates: Sequence[Aggregate]) -> list[StoredEvent]:
         """The aggregates' new events as the store keeps them (what `save` would insert)."""

@@ -61,9 +61,13 @@ def projections_run(
     """Catch the read models up with the log (and, with --follow, keep them caught up)."""
     model = runtime().read_model
     if follow:
-        typer.echo("following the event log; Ctrl-C to stop", err=True)
+        # The store's one follower (a store lock): beside `rio serve`'s own, one waits.
+        typer.echo(
+            "following the event log (or waiting while another follower does); Ctrl-C to stop",
+            err=True,
+        )
         try:
-            model.follow(stopped=lambda: False, interval=interval)
+            runtime().serve_follower(stop=lambda: False, interval=interval)
         except KeyboardInterrupt:
             return
     applied = model.catch_up()

@@ -77,6 +77,8 @@ PAGE = 500  # events per transaction when catching up (RIO_PROJECTION_PAGE's def
 class ReadModel:
     """The programme read model of one store: follow the log, answer as-at questions."""
 
+    FOLLOWER_WAIT = 10.0  # seconds a question waits for another process's follower
+
     def __init__(
         self,
         app: RIO,
@@ -100,6 +102,8 @@ class ReadModel:
             app, self.engine, self.workers, self.reopen, reset=self._projector.forget
         )
         self._ready = False
+        # Set by the runtime of an API worker whose store is followed by another process.
+        self.followed_elsewhere = False
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -160,8 +164,11 @@ class ReadModel:
             return applied + self._rebuild(progress, only_if_stale=True)
         return applied
 
-    def follow(self, stopped: Callable[[], bool], interval: float = 1.0) -> None:
-        """Keep caught up until `stopped()`: LISTEN/NOTIFY on PostgreSQL, polling on SQLite."""
+    def follow(
+        self, stopped: Callable[[], bool], interval: float = 1.0, settle: float = 0.0
+    ) -> None:
+        """Keep caught up until `stopped()`: LISTEN/NOTIFY on PostgreSQL, polling on SQLite.
+        `settle`: seconds to wait after a notification, so a burst shares one catch-up."""
         if self.engine.dialect.name != "postgresql":
             self.catch_up()
             while not stopped():
@@ -181,14 +188,37 @@ class ReadModel:
                 if applied:
                     log.info("read_model_followed", applied=applied)
                 for _ in conn.notifies(timeout=interval, stop_after=1):
-                    pass
+                    time.sleep(settle)
 
     # --- questions -------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Catch up before answering, so a reader sees its own writes; cheap when current."""
-        if self.status().lag > 0:
-            self.catch_up()
+        """Catch up before answering, so a reader sees its own writes (and every write
+        acknowledged before it asked); cheap when current. Where the store's one follower
+        runs in another process (`rio serve`), wait for it to pass the log's head instead,
+        and catch up here only if it does not within FOLLOWER_WAIT (stopped, or far behind)."""
+        status = self.status()
+        if status.lag <= 0:
+            return
+        if self.followed_elsewhere and self._reached(status.head, self.FOLLOWER_WAIT):
+            return
+        self.catch_up()
+
+    def _reached(self, head: int, seconds: float) -> bool:
+        """Whether the tracked position reaches `head` within `seconds` (polled: one indexed
+        read each time, more often at first)."""
+        deadline = time.monotonic() + seconds
+        pause = 0.001
+        query = sa.select(tracking.c.position).where(tracking.c.name == NAME)
+        while True:
+            with self.engine.connect() as conn:
+                if conn.execute(query).scalar_one() >= head:
+                    return True
+            if time.monotonic() > deadline:
+                log.warning("read_model_follower_behind", head=head, waited_s=seconds)
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
 
     def programme(
         self, as_at: date, known_at: datetime | None = None, only: UUID | None = None

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from rio.application.keys import Keys
+from rio.application.service import RIO
 from rio.projections.read_model import ReadModel
 from rio.projections.readers import ReplayReader
 from tests.api.conftest import REC, Api, cited, committed, register, settings_for, start
@@ -189,3 +191,23 @@ def test_each_key_is_rate_limited_with_retry_after(limited: Api) -> None:
     assert int(refused.headers["Retry-After"]) >= 1
     # Another key has its own bucket.
     assert limited.get("/status", role="secretariat").status_code == 200
+
+
+def test_a_key_revoked_by_another_process_is_refused_at_once_though_it_was_cached(
+    api: Api,
+) -> None:
+    """The principal is remembered by the key's digest (rio.application.keys); a revocation
+    recorded elsewhere (here a second store, as another worker or `rio keys revoke` is) is
+    seen by the very next request."""
+    created = api.post("/keys", {"name": "Jo", "role": "auditor"}, role="admin").json()
+    jo = {"Authorization": f"Bearer {created['key']}"}
+    assert api.client.get("/status", headers=jo).status_code == 200
+    assert api.client.get("/status", headers=jo).status_code == 200  # answered from the cache
+    elsewhere = RIO(api.store.app.database_url)
+    try:
+        Keys(elsewhere).revoke(created["key_id"], revoked_by="test", reason="left")
+    finally:
+        elsewhere.close()
+    refused = api.client.get("/status", headers=jo)
+    assert refused.status_code == 401, refused.text
+    assert api.client.get("/status", headers=api.as_("auditor")).status_code == 200

@@ -19,10 +19,9 @@ from typing import Any
 import httpx
 
 from rio.aggregates.recommendation import Recommendation
-from rio.application.keys import Keys
 from rio.application.service import RIO
 from tests.api.conftest import REC, REVIEW, cited
-from tests.support.serving import free_port, wait_until_serving
+from tests.support.serving import free_port, secretariat_key, serve_env, wait_until_serving
 
 RIO_COMMAND = str(Path(sys.executable).parent / "rio")
 WRITERS = 4
@@ -149,19 +148,8 @@ def test_a_request_killed_between_commit_and_answer_is_recorded_once_when_retrie
     it answers; the same key and body sent to the restarted server replay the first answer
     at once (no pending window to wait out) and record nothing: every key once."""
     committed = tmp_path / "committed"
-    env = {
-        **os.environ,
-        "RIO_DATABASE_URL": database_url,
-        "RIO_API_RATE_PER_MINUTE": "0",
-        "RIO_LOG_FORMAT": "json",
-        "RIO_TEST_PAUSE_AFTER_COMMIT": str(committed),
-    }
-    store = RIO(database_url)
-    try:  # in-process: a `rio keys create` costs a process start, and this test makes enough
-        secret, _ = Keys(store).create(name="loader", role="secretariat", granted_by="test")
-    finally:
-        store.close()
-    headers = {"Authorization": f"Bearer {secret}"}
+    env = serve_env(database_url, RIO_TEST_PAUSE_AFTER_COMMIT=str(committed))
+    headers = {"Authorization": f"Bearer {secretariat_key(database_url)}"}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"

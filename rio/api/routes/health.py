@@ -31,7 +31,7 @@ class Ready(BaseModel):
     model_config = {"json_schema_extra": {"examples": [{"store": "ok", "lag": 0, "max_lag": 1000}]}}
 
 
-def max_lag(services: ServicesDep) -> int:
+async def max_lag(services: ServicesDep) -> int:
     """N of "caught up within N events": RIO_READY_MAX_LAG (a dependency, so a test can set
     its own without building another app)."""
     return services.settings.ready_max_lag
