@@ -42,7 +42,7 @@ from rio.application.corrections import CorrectReferencedEvent
 from rio.application.reviews import RegisterReview
 from rio.domain.errors import DomainError
 from rio.domain.references import reference
-from rio.domain.values import REVIEW_WIDE, Source
+from rio.domain.values import REVIEW_WIDE, Source, not_among
 
 FORMAT = "rio-scenario/1"
 
@@ -525,13 +525,11 @@ def _check_references(scenario: Scenario, lines: dict[Path_, int], name: str) ->
     for index, event in enumerate(scenario.events):
         named = [event.recommendation] if event.recommendation is not None else event.serves
         key = "recommendation" if event.recommendation is not None else "recommendations"
-        for number in named or ():
-            if number not in numbers:
-                where = lines.get(("events", index, key), lines[("events", index)])
-                problems.append(
-                    f"{name}:{where}: events.{index}: recommendation {number} "
-                    "is not among the recommendations of this file"
-                )
+        where = lines.get(("events", index, key), lines[("events", index)])
+        problems += [
+            f"{name}:{where}: events.{index}: {problem}"
+            for problem in not_among(named or (), numbers, "this file")
+        ]
         problems += _unknown_sources([(("events", index), event)], scenario, lines, name)
     problems += _correction_problems(scenario, lines, name)
     if problems:
@@ -626,15 +624,11 @@ def _review_wide_batch(
     """The review's own stream: registered on (and citing) its first event, so that what a
     file says about the review as a whole is recorded once, like any recommendation's."""
     first_position, first = min(events, key=lambda pe: (pe[1].occurred, pe[0]))
-    registration = RegisterRecommendation(
-        review=scenario.review.key,
-        number=REVIEW_WIDE,
-        title=f"{scenario.review.title} (the review as a whole)",
-        text="Promises about the review as a whole, or several of its recommendations.",
-        occurred=first.occurred,
-        source=cite(first),
-        recorded_by=recorded_by,
-        review_wide=True,
+    registration = RegisterRecommendation.review_as_whole(
+        scenario.review.key,
+        scenario.review.title,
+        first.command(cite(first), recorded_by),
+        recorded_by,
     )
     commands = in_valid_time_order(
         Labelled(

@@ -22,13 +22,14 @@ from pydantic import BaseModel
 
 from rio.api.deps import CurrentPrincipal, ExpectedVersion, ServicesDep, Target, idempotency_key
 from rio.api.idempotency import Outcome, Stored
-from rio.api.problems import ApiProblem
+from rio.api.problems import ApiProblem, field_problem
 from rio.api.services import Services
 from rio.application.batch import BatchResult, RecommendationBatch
 from rio.application.commands import RecommendationCommand, RegisterRecommendation
 from rio.application.keys import Principal
 from rio.application.receipts import Completed, Recorded, RequestKey, Result
 from rio.domain.errors import NotFound, VersionConflict
+from rio.domain.values import REVIEW_WIDE, not_among
 from rio.reports.history import event_row
 
 log = structlog.get_logger("rio.api")
@@ -64,11 +65,14 @@ class Commands:
         """Run `command(recorded_by)` on `target`; 201 with the event, its ETag and Location."""
 
         def call(request: RequestKey | None) -> Recorded:
+            recorded_by = self.principal.recorded_by
+            made = command(recorded_by)
             version = self.services.rio.handle(
                 target.id,
-                command(self.principal.recorded_by),
+                made,
                 expected_version=self.expected,
                 request=request,
+                opening=self._opening(target, made, recorded_by),
             )
             return Recorded(target.id, version)
 
@@ -117,7 +121,32 @@ class Commands:
 
         return self._execute(body, BatchResult, call, answer)
 
+    def check_serves(self, target: Target, serves: Sequence[int] | None) -> None:
+        """A review-wide promise serves recommendations its review has (the rule a scenario
+        file is held to, `rio.domain.values.not_among`); that only the review as a whole
+        takes `serves` at all is the aggregate's rule."""
+        if not serves or target.number != REVIEW_WIDE:
+            return
+        known = {
+            r.number for r in self.services.current().recommendations if r.review == target.review
+        }
+        problems = not_among(serves, known, f"review {target.review!r}")
+        if problems:
+            raise field_problem("body.serves", "; ".join(problems))
+
     # --- plumbing -----------------------------------------------------------------------------
+
+    def _opening(
+        self, target: Target, first: RecommendationCommand, recorded_by: str
+    ) -> RegisterRecommendation | None:
+        """For the review as a whole (number 0), its stream's registration should this be
+        its first fact, made as a scenario file makes it; None for a recommendation, which
+        is registered on its own."""
+        if target.number != REVIEW_WIDE:
+            return None
+        info = self.services.runtime.review_register.registered().get(target.review)
+        title = info.title if info is not None else target.review
+        return RegisterRecommendation.review_as_whole(target.review, title, first, recorded_by)
 
     def _recording(
         self,

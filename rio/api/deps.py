@@ -88,7 +88,12 @@ ReviewKey = Annotated[
 ]
 RecommendationNumber = Annotated[
     int,
-    Path(ge=1, le=100_000, description="The recommendation's number in its review."),
+    Path(
+        ge=0,
+        le=100_000,
+        description="The recommendation's number in its review; 0 is the review as a whole "
+        "(its promises are recorded once there, its stream opened by the first).",
+    ),
     DIGITS_ONLY,
 ]
 CommitmentKey = Annotated[

@@ -73,14 +73,19 @@ class RIO(Application[UUID]):
         *,
         expected_version: int | None = None,
         request: RequestKey | None = None,
+        opening: RegisterRecommendation | None = None,
     ) -> int:
         """Run one command on the recommendation `rec`: get -> the aggregate decides -> save.
 
         With `expected_version`, a recommendation changed since the caller read it is refused
         rather than overwritten; with `request`, its receipt is committed with the event (and
-        a request already committed is refused, recording nothing). Returns the
-        recommendation's new version."""
-        recommendation = self.get(rec)
+        a request already committed is refused, recording nothing). With `opening`, a
+        recommendation not yet recorded is registered by it in the same transaction (a
+        review's own stream opens with its first fact). Returns the new version."""
+        if opening is not None and opening.id == rec and not self.exists(rec):
+            recommendation = opening.create()
+        else:
+            recommendation = self.get(rec)
         if expected_version is not None and recommendation.version != expected_version:
             raise VersionConflict(
                 f"recommendation {recommendation.number} is at version "

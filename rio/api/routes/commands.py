@@ -125,8 +125,13 @@ def record_decision(target: TargetDep, body: DecisionIn, commands: CommandsDep) 
     return commands.run(target, "record_decision", body, body.command)
 
 
-@_command("/commitments", "Make a commitment: a deliverable, a due date in words, an owner")
+@_command(
+    "/commitments",
+    "Make a commitment: a deliverable, a due date in words, an owner (number 0: a promise "
+    "of the review as a whole, with the recommendations it serves)",
+)
 def make_commitment(target: TargetDep, body: CommitmentIn, commands: CommandsDep) -> JSONResponse:
+    commands.check_serves(target, body.serves)
     return commands.run(target, "make_commitment", body, body.command)
 
 
