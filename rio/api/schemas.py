@@ -1102,6 +1102,10 @@ class TimelinesOut(BaseModel):
     number: int
     as_at: date
     known_at: datetime | None
+    public_at: date | None = Field(
+        default=None,
+        description="Only facts whose source was published by this date, when asked.",
+    )
     timelines: list[TimelineOut]
 
 

@@ -275,18 +275,31 @@ def timeline_command(
     known_at: KnownAtOption = None,
     as_json: JsonOption = False,
     use_replay: ReplayOption = False,
+    public_at: PublicAtOption = None,
 ) -> None:
     """How each promised date of a recommendation drifted, revision by revision."""
     day = parse_date("--as-at", as_at, clock.today())
     moment = parse_known_at(known_at)
+    public = parse_date("--public-at", public_at) if public_at else None
     recommendation = find_recommendation(rec, review)
-    programme = runtime().reader(use_replay).programme(day, moment)
-    state = programme.recommendation(recommendation.review, recommendation.number)
+    reader = runtime().reader(use_replay, public)
+    warn_undated(reader, day, moment)
+    programme = reader.programme(day, moment)
+    try:
+        state = programme.recommendation(recommendation.review, recommendation.number)
+    except KeyError:
+        record = f", as the public record stood on {public}" if public else ""
+        raise CLIError(
+            f"recommendation {recommendation.number} ({recommendation.review}) was not yet "
+            f"registered as at {day}{record}"
+        ) from None
     lines = timelines(state)
     if as_json:
         emit_json(lines)
         return
     out = console()
+    if public is not None:
+        out.print(f"As the public record stood on {public}", style="bold")
     for line in lines:
         table = Table(title=f"{line.commitment}: {line.deliverable}")
         for column in ("Occurred", "Step", "Due", "Slip (days)", "Reason", "Source"):
