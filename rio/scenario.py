@@ -23,7 +23,12 @@ from pydantic import (
 
 from rio import scenario_yaml
 from rio.aggregates.review import checked_details
-from rio.application.batch import Labelled, RecommendationBatch, in_valid_time_order
+from rio.application.batch import (
+    Labelled,
+    RecommendationBatch,
+    in_valid_time_order,
+    review_wide_batch,
+)
 from rio.application.commands import (
     AddAction,
     AssessStatus,
@@ -621,22 +626,12 @@ def _review_wide_batch(
     events: Sequence[tuple[int, AnyEvent]],
     cite: Callable[[Cited], Source],
 ) -> RecommendationBatch:
-    """The review's own stream: registered on (and citing) its first event, so that what a
-    file says about the review as a whole is recorded once, like any recommendation's."""
-    first_position, first = min(events, key=lambda pe: (pe[1].occurred, pe[0]))
-    registration = RegisterRecommendation.review_as_whole(
-        scenario.review.key,
-        scenario.review.title,
-        first.command(cite(first), recorded_by),
-        recorded_by,
-    )
-    commands = in_valid_time_order(
+    """What a file says about the review as a whole, in the review's own stream."""
+    commands = [
         Labelled(
             event.command(cite(event), recorded_by),
             f"{name}:{lines[('events', position)]}: {event.type}",
         )
         for position, event in events
-    )
-    return RecommendationBatch(
-        Labelled(registration, f"{name}:{lines[('events', first_position)]}"), list(commands)
-    )
+    ]
+    return review_wide_batch(scenario.review.key, scenario.review.title, commands, recorded_by)

@@ -121,18 +121,28 @@ class Commands:
 
         return self._execute(body, BatchResult, call, answer)
 
-    def check_serves(self, target: Target, serves: Sequence[int] | None) -> None:
-        """A review-wide promise serves recommendations its review has (the rule a scenario
-        file is held to, `rio.domain.values.not_among`); that only the review as a whole
-        takes `serves` at all is the aggregate's rule."""
-        if not serves or target.number != REVIEW_WIDE:
+    def check_serves(
+        self,
+        review: str,
+        serves: Sequence[int] | None,
+        field: str = "body.serves",
+        also: Sequence[int] = (),
+    ) -> None:
+        """A review-wide promise serves recommendations its review has (registered, or
+        `also` registered in the same call): the rule a scenario file is held to,
+        `rio.domain.values.not_among`. That only the review as a whole takes `serves` at
+        all is the aggregate's rule."""
+        if not serves:
             return
-        known = {
-            r.number for r in self.services.current().recommendations if r.review == target.review
-        }
-        problems = not_among(serves, known, f"review {target.review!r}")
+        known = {r.number for r in self.services.current().recommendations if r.review == review}
+        problems = not_among(serves, known | set(also), f"review {review!r}")
         if problems:
-            raise field_problem("body.serves", "; ".join(problems))
+            raise field_problem(field, "; ".join(problems))
+
+    def review_title(self, review: str) -> str:
+        """The review's registered title, else its key: what its own stream is named by."""
+        info = self.services.runtime.review_register.registered().get(review)
+        return info.title if info is not None else review
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -144,9 +154,9 @@ class Commands:
         is registered on its own."""
         if target.number != REVIEW_WIDE:
             return None
-        info = self.services.runtime.review_register.registered().get(target.review)
-        title = info.title if info is not None else target.review
-        return RegisterRecommendation.review_as_whole(target.review, title, first, recorded_by)
+        return RegisterRecommendation.review_as_whole(
+            target.review, self.review_title(target.review), first, recorded_by
+        )
 
     def _recording(
         self,

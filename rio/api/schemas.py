@@ -568,12 +568,44 @@ class BatchIn(_Request):
                                 }
                             ],
                         }
-                    ]
+                    ],
+                    "review_wide": [
+                        {
+                            "type": "commitment_made",
+                            "commitment": "delivery-plan",
+                            "deliverable": "A delivery plan with clear timelines, published",
+                            "serves": [1],
+                            "occurred": "2022-06-08",
+                            "source": {
+                                "document": "Government response to the Messenger review",
+                                "date": "2022-06-08",
+                                "quote": "A delivery plan with clear timelines will follow.",
+                            },
+                        },
+                        {
+                            "type": "status_reported",
+                            "status": "reported_not_delivered",
+                            "commitment": "delivery-plan",
+                            "occurred": "2024-10-01",
+                            "source": {
+                                "document": "Messenger Review: Table of Recommendations",
+                                "date": "2024-10-01",
+                                "quote": "The delivery plan is not yet published.",
+                            },
+                        },
+                    ],
                 }
             ]
         }
     )
     recommendations: list[BatchRecommendationIn] = Field(min_length=1, max_length=1000)
+    review_wide: list[BatchEvent] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="Events of the review as a whole (recommendation 0), as a scenario "
+        "file's entries with `recommendations: all` (or a list: a commitment's `serves`): "
+        "recorded once, in the review's own stream, opened by the first by date.",
+    )
 
 
 class KeyIn(_Request):

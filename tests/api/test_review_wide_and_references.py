@@ -168,3 +168,45 @@ def test_a_reference_that_names_no_event_or_several_is_refused_listing_candidate
     neither = sqlite_api.post(f"{REC}/1/corrections", cited(retract=True, reason="x"))
     assert neither.status_code == 422, neither.text
     assert "name the event to correct once" in neither.text
+
+
+def _batch(serves: list[int]) -> dict[str, Any]:
+    return {
+        "recommendations": [
+            {**cited("2022-06-08"), "number": n, "title": f"Recommendation {n}"} for n in (1, 2)
+        ],
+        "review_wide": [
+            {
+                **cited("2024-09-01"),
+                "type": "status_reported",
+                "status": "reported_not_delivered",
+                "commitment": "delivery-plan",
+            },
+            {**PLAN, "type": "commitment_made", "serves": serves},
+        ],
+    }
+
+
+def test_a_batch_records_the_review_as_a_whole_once_as_a_scenario_file_does(api: Api) -> None:
+    first = api.post(f"/reviews/{REVIEW}/batches", _batch([2]))
+    again = api.post(f"/reviews/{REVIEW}/batches", _batch([2]))
+
+    assert first.status_code == again.status_code == 201, first.text
+    assert first.json()["recommendations"][0] == {"number": 0, "version": 3}
+    assert (first.json()["recorded"], again.json()["recorded"]) == (3 + 2, 0)
+    events = _events(api, 0)
+    # Opened by its first fact by date (the promise), whatever the order given.
+    assert [e["type"] for e in events] == ["Registered", "CommitmentMade", "StatusReported"]
+    assert events[0]["occurred"] == "2022-06-08"
+    assert events[1]["data"]["serves"] == [2]
+
+
+def test_a_batch_refuses_a_promise_serving_a_recommendation_the_review_lacks(
+    sqlite_api: Api,
+) -> None:
+    refused = sqlite_api.post(f"/reviews/{REVIEW}/batches", _batch([2, 5]))
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "body.review_wide.1.serves"
+    assert "recommendation 5 is not among" in refused.json()["detail"]
+    assert sqlite_api.get(f"{REC}/1").status_code == 404  # nothing was recorded
