@@ -29,7 +29,12 @@ from pydantic import (
 
 from rio import scenario_yaml
 from rio.aggregates.review import checked_details
-from rio.application.batch import Labelled, RecommendationBatch, in_valid_time_order
+from rio.application.batch import (
+    Labelled,
+    RecommendationBatch,
+    in_valid_time_order,
+    review_wide_batch,
+)
 from rio.application.commands import (
     AddAction,
     AssessStatus,
@@ -48,7 +53,7 @@ from rio.application.corrections import CorrectReferencedEvent
 from rio.application.reviews import RegisterReview
 from rio.domain.errors import DomainError
 from rio.domain.references import reference
-from rio.domain.values import REVIEW_WIDE, Source
+from rio.domain.values import REVIEW_WIDE, Source, not_among
 
 FORMAT = "rio-scenario/1"
 
@@ -568,9 +573,9 @@ class _Checker:
             if source not in scenario.sources
         ]
         self.problems += [
-            f"{where}: recommendation {number} is not among the recommendations of this file"
+            f"{where}: {problem}"
             for number, where in self.unchecked_numbers
-            if number not in self.numbers
+            for problem in not_among([number], self.numbers, "this file")
         ]
         self.problems += self._correction_problems(scenario)
         if self.problems:
@@ -754,31 +759,24 @@ class _Commands:
         )
 
     def review_wide(self, events: Sequence[_Event]) -> RecommendationBatch:
-        """The review's own stream: registered on (and citing) its first event, so that what a
-        file says about the review as a whole is recorded once, like any recommendation's."""
-        first = min(events, key=lambda e: (e.spec.occurred, e.position))
-        registration = RegisterRecommendation(
-            review=self.review.key,
-            number=REVIEW_WIDE,
-            title=f"{self.review.title} (the review as a whole)",
-            text="Promises about the review as a whole, or several of its recommendations.",
-            occurred=first.spec.occurred,
-            source=self.cite(first.spec),
-            recorded_by=self.recorded_by,
-            review_wide=True,
-        )
-        return RecommendationBatch(
-            Labelled(registration, f"{self.name}:{first.line}"), self._events(events)
+        """What a file says about the review as a whole, in the review's own stream (made
+        as an API batch makes it: rio.application.batch.review_wide_batch)."""
+        return review_wide_batch(
+            self.review.key, self.review.title, self._labelled(events), self.recorded_by
         )
 
     def _events(self, events: Sequence[_Event]) -> list[Labelled[RecommendationCommand]]:
-        return in_valid_time_order(
+        return in_valid_time_order(self._labelled(events))
+
+    def _labelled(self, events: Sequence[_Event]) -> list[Labelled[RecommendationCommand]]:
+        """The events' commands in the file's order, each labelled with its line."""
+        return [
             Labelled(
                 self._resolved(event.spec).command(self.cite(event.spec), self.recorded_by),
                 f"{self.name}:{event.line}: {event.spec.type}",
             )
             for event in events
-        )
+        ]
 
     def _resolved(self, event: AnyEvent) -> AnyEvent:
         """A correction with `corrects:` as a reference and a changed `source:` as a document."""

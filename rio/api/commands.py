@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from rio.api.deps import CurrentPrincipal, ExpectedVersion, ServicesDep, Target, idempotency_key
 from rio.api.idempotency import Outcome, Stored
-from rio.api.problems import ApiProblem
+from rio.api.problems import ApiProblem, field_problem
 from rio.api.services import Services
 from rio.application.batch import BatchResult, RecommendationBatch
 from rio.application.commands import RecommendationCommand, RegisterRecommendation
@@ -30,6 +30,7 @@ from rio.application.keys import Principal
 from rio.application.receipts import Completed, Recorded, RequestKey, Result
 from rio.application.service import Written
 from rio.domain.errors import NotFound, VersionConflict
+from rio.domain.values import REVIEW_WIDE, not_among
 from rio.reports.history import event_row
 
 log = structlog.get_logger("rio.api")
@@ -68,12 +69,18 @@ class Commands:
 
         def call(request: RequestKey | None) -> Recorded:
             typed = command(self.principal.recorded_by)
-            if request is None:  # committed with whatever other commands arrive meanwhile
+            opening = self._opening(target, typed, self.principal.recorded_by)
+            if request is None and opening is None:
+                # committed with whatever other commands arrive meanwhile
                 self._written = self.services.group.record(target.id, typed, self.expected)
-            else:  # alone: its receipt commits with its events
+            else:  # alone: its receipt, or its stream's opening, commits with its events
                 with self.services.writing():
                     self._written = self.services.rio.record(
-                        target.id, typed, expected_version=self.expected, request=request
+                        target.id,
+                        typed,
+                        expected_version=self.expected,
+                        request=request,
+                        opening=opening,
                     )
             return Recorded(target.id, self._written.event.originator_version)
 
@@ -124,7 +131,42 @@ class Commands:
 
         return self._execute(body, BatchResult, call, answer)
 
+    def check_serves(
+        self,
+        review: str,
+        serves: Sequence[int] | None,
+        field: str = "body.serves",
+        also: Sequence[int] = (),
+    ) -> None:
+        """A review-wide promise serves recommendations its review has (registered, or
+        `also` registered in the same call): the rule a scenario file is held to,
+        `rio.domain.values.not_among`. That only the review as a whole takes `serves` at
+        all is the aggregate's rule."""
+        if not serves:
+            return
+        known = {r.number for r in self.services.current().recommendations if r.review == review}
+        problems = not_among(serves, known | set(also), f"review {review!r}")
+        if problems:
+            raise field_problem(field, "; ".join(problems))
+
+    def review_title(self, review: str) -> str:
+        """The review's registered title, else its key: what its own stream is named by."""
+        info = self.services.runtime.review_register.registered().get(review)
+        return info.title if info is not None else review
+
     # --- plumbing -----------------------------------------------------------------------------
+
+    def _opening(
+        self, target: Target, first: RecommendationCommand, recorded_by: str
+    ) -> RegisterRecommendation | None:
+        """For the review as a whole (number 0), its stream's registration should this be
+        its first fact, made as a scenario file makes it; None for a recommendation, which
+        is registered on its own."""
+        if target.number != REVIEW_WIDE:
+            return None
+        return RegisterRecommendation.review_as_whole(
+            target.review, self.review_title(target.review), first, recorded_by
+        )
 
     def _recording(
         self,

@@ -92,7 +92,12 @@ ReviewKey = Annotated[
 ]
 RecommendationNumber = Annotated[
     int,
-    Path(ge=1, le=100_000, description="The recommendation's number in its review."),
+    Path(
+        ge=0,
+        le=100_000,
+        description="The recommendation's number in its review; 0 is the review as a whole "
+        "(its promises are recorded once there, its stream opened by the first).",
+    ),
     DIGITS_ONLY,
 ]
 CommitmentKey = Annotated[
@@ -234,7 +239,13 @@ async def public_at_param(
         ),
     ] = None,
 ) -> date | None:
-    if public_at is not None and principal.role not in REPLAYERS:
+    return public_at_for(principal.role, public_at)
+
+
+def public_at_for(role: Role | None, public_at: date | None) -> date | None:
+    """`public_at`, if a reader of `role` (None: the public board) may ask it: the API and
+    the board both call this, so they refuse alike."""
+    if public_at is not None and not access.may(role, Permission.REPLAY):
         raise ApiProblem(
             403,
             "public_at is answered by the replay, for auditors and the secretariat",

@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
 from rio.application.commands import (
@@ -37,6 +38,8 @@ from rio.application.commands import (
     ReviseCommitment,
     WithdrawCommitment,
 )
+from rio.application.corrections import CorrectReferencedEvent
+from rio.domain.references import named
 from rio.domain.values import Source
 
 
@@ -183,12 +186,34 @@ class DecisionIn(Cited):
 
 
 class CommitmentIn(Cited):
-    model_config = _examples(
-        commitment="induction",
-        deliverable="National induction scheme launched",
-        due="April 2024",
-        owner="NHS England",
-        action="1.1",
+    """A promise of one recommendation, or (at recommendation 0) of the review as a whole."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "occurred": "2023-11-20",
+                    "source": EXAMPLE_SOURCE,
+                    "commitment": "induction",
+                    "deliverable": "National induction scheme launched",
+                    "due": "April 2024",
+                    "owner": "NHS England",
+                    "action": "1.1",
+                },
+                {
+                    "occurred": "2022-06-08",
+                    "source": {
+                        "document": "Government response to the Messenger review",
+                        "date": "2022-06-08",
+                        "quote": "A delivery plan with clear timelines will follow.",
+                    },
+                    "commitment": "delivery-plan",
+                    "deliverable": "A delivery plan with clear timelines, published",
+                    "owner": "Department of Health and Social Care",
+                    "serves": [1, 2, 3],
+                },
+            ]
+        }
     )
     commitment: Name = Field(description="Its id within the recommendation.")
     deliverable: Line
@@ -203,6 +228,14 @@ class CommitmentIn(Cited):
     supersedes: Name | None = Field(
         None, description="The open commitment this is the next stage of (it closes there)."
     )
+    serves: list[Number] | None = Field(
+        None,
+        min_length=1,
+        max_length=1000,
+        description="For a promise of the review as a whole (recommendation 0): the "
+        "recommendations it serves; null for all of them. A scenario file's "
+        "`recommendations: [1, 3]` (`all`: null).",
+    )
 
     def command(self, recorded_by: str) -> MakeCommitment:
         return MakeCommitment(
@@ -213,6 +246,7 @@ class CommitmentIn(Cited):
             action=self.action,
             inferred=self.inferred,
             supersedes=self.supersedes,
+            serves=self.serves,
             occurred=self.occurred,
             source=self.source.to_source(),
             recorded_by=recorded_by,
@@ -327,11 +361,46 @@ class AssessmentIn(Cited):
 
 
 class CorrectionIn(Cited):
-    model_config = _examples(
-        version=3, changes={"due": "May 2024"}, reason="The answer said May, not April"
+    """Names the event to correct by what it says (`event`, as a scenario file's `corrects:`
+    or `rio correct --event`), or by its version; the original is kept."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "occurred": "2023-11-20",
+                    "source": EXAMPLE_SOURCE,
+                    "event": {"type": "commitment_made", "commitment": "induction"},
+                    "changes": {"due": "May 2024"},
+                    "reason": "The answer said May, not April",
+                },
+                {
+                    "occurred": "2023-11-20",
+                    "source": EXAMPLE_SOURCE,
+                    "event": "commitment_made:induction",
+                    "retract": True,
+                    "reason": "Recorded against the wrong recommendation",
+                },
+                {
+                    "occurred": "2023-11-20",
+                    "source": EXAMPLE_SOURCE,
+                    "version": 3,
+                    "changes": {"due": "May 2024"},
+                    "reason": "The answer said May, not April",
+                },
+            ]
+        }
     )
-    version: Annotated[int, Field(ge=1, le=1_000_000_000)] = Field(
-        description="The version (history position) of the event being corrected."
+    event: dict[Name, Line] | Name | None = Field(
+        None,
+        description="The event, by what it says: its type and fields "
+        '({"type": "commitment_made", "commitment": "induction"}), or the same written as '
+        "`rio correct --event` takes it (commitment_made:induction, "
+        "commitment_made:commitment=induction,occurred=2023-11-20). It must name exactly one "
+        "event; a refusal lists the candidates.",
+    )
+    version: Annotated[int, Field(ge=1, le=1_000_000_000)] | None = Field(
+        None, description="Or the version (history position) of the event being corrected."
     )
     changes: dict[Name, Line | SourceIn | None] | None = Field(
         None, description="Corrected field values; `source` takes a source object."
@@ -350,19 +419,42 @@ class CorrectionIn(Cited):
                 raise ValueError(f"changes.{name} must be {kind}")
         return changes
 
-    def command(self, recorded_by: str) -> CorrectEvent:
-        return CorrectEvent(
-            version=self.version,
-            changes=None
+    @model_validator(mode="after")
+    def _one_target(self) -> CorrectionIn:
+        if (self.event is None) == (self.version is None):
+            raise ValueError(
+                "name the event to correct once: event (what it says, e.g. "
+                '{"type": "commitment_made", "commitment": "induction"}) or version'
+            )
+        return self
+
+    def command(self, recorded_by: str) -> RecommendationCommand:
+        changes = (
+            None
             if self.changes is None
             else {
                 name: value.to_source() if isinstance(value, SourceIn) else value
                 for name, value in self.changes.items()
-            },
+            }
+        )
+        source = self.source.to_source()
+        if self.version is not None:
+            return CorrectEvent(
+                version=self.version,
+                changes=changes,
+                retract=self.retract,
+                reason=self.reason,
+                occurred=self.occurred,
+                source=source,
+                recorded_by=recorded_by,
+            )
+        return CorrectReferencedEvent(
+            event=named(self.event or {}),
+            changes=changes,
             retract=self.retract,
             reason=self.reason,
             occurred=self.occurred,
-            source=self.source.to_source(),
+            source=source,
             recorded_by=recorded_by,
         )
 
@@ -476,12 +568,44 @@ class BatchIn(_Request):
                                 }
                             ],
                         }
-                    ]
+                    ],
+                    "review_wide": [
+                        {
+                            "type": "commitment_made",
+                            "commitment": "delivery-plan",
+                            "deliverable": "A delivery plan with clear timelines, published",
+                            "serves": [1],
+                            "occurred": "2022-06-08",
+                            "source": {
+                                "document": "Government response to the Messenger review",
+                                "date": "2022-06-08",
+                                "quote": "A delivery plan with clear timelines will follow.",
+                            },
+                        },
+                        {
+                            "type": "status_reported",
+                            "status": "reported_not_delivered",
+                            "commitment": "delivery-plan",
+                            "occurred": "2024-10-01",
+                            "source": {
+                                "document": "Messenger Review: Table of Recommendations",
+                                "date": "2024-10-01",
+                                "quote": "The delivery plan is not yet published.",
+                            },
+                        },
+                    ],
                 }
             ]
         }
     )
     recommendations: list[BatchRecommendationIn] = Field(min_length=1, max_length=1000)
+    review_wide: list[BatchEvent] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="Events of the review as a whole (recommendation 0), as a scenario "
+        "file's entries with `recommendations: all` (or a list: a commitment's `serves`): "
+        "recorded once, in the review's own stream, opened by the first by date.",
+    )
 
 
 class KeyIn(_Request):
@@ -1010,6 +1134,10 @@ class TimelinesOut(BaseModel):
     number: int
     as_at: date
     known_at: datetime | None
+    public_at: date | None = Field(
+        default=None,
+        description="Only facts whose source was published by this date, when asked.",
+    )
     timelines: list[TimelineOut]
 
 

@@ -78,6 +78,20 @@ def in_valid_time_order(
     ]
 
 
+def review_wide_batch(
+    review: str,
+    title: str,
+    commands: Sequence[Labelled[RecommendationCommand]],
+    recorded_by: str,
+) -> RecommendationBatch:
+    """The review's own stream (`REVIEW_WIDE`) as a batch: registered on (and citing) its
+    first fact by date, then given, so that what a scenario file or an API batch says about
+    the review as a whole is recorded once, like any recommendation's, and alike by both."""
+    first = min(enumerate(commands), key=lambda pc: (pc[1].command.occurred, pc[0]))[1]
+    registration = RegisterRecommendation.review_as_whole(review, title, first.command, recorded_by)
+    return RecommendationBatch(Labelled(registration, first.label), in_valid_time_order(commands))
+
+
 def content(event: Recommendation.Event, leave_out: frozenset[str] = frozenset()) -> str:
     """What an event says, without who recorded it or when: equal content means same fact."""
     fields = {

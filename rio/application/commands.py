@@ -17,7 +17,7 @@ from uuid import UUID
 
 from rio.aggregates.recommendation import Recommendation, recommendation_id
 from rio.domain.history import day_order
-from rio.domain.values import OwnerRole, Source
+from rio.domain.values import REVIEW_WIDE, OwnerRole, Source
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,6 +40,24 @@ class RegisterRecommendation(Cited):
     @property
     def id(self) -> UUID:
         return recommendation_id(self.review, self.number)
+
+    @classmethod
+    def review_as_whole(
+        cls, review: str, title: str, first: Cited, recorded_by: str
+    ) -> RegisterRecommendation:
+        """The registration of `review`'s own stream (`REVIEW_WIDE`), made on (and citing)
+        its first fact, by every door alike: a scenario's review-wide entries and the API's
+        writes to recommendation 0 register it the same way, so either can follow the other."""
+        return cls(
+            review=review,
+            number=REVIEW_WIDE,
+            title=f"{title} (the review as a whole)",
+            text="Promises about the review as a whole, or several of its recommendations.",
+            occurred=first.occurred,
+            source=first.source,
+            recorded_by=recorded_by,
+            review_wide=True,
+        )
 
     def create(self) -> Recommendation:
         return Recommendation.register(

@@ -109,9 +109,12 @@ class RIO(Application[UUID]):
         *,
         expected_version: int | None = None,
         request: RequestKey | None = None,
+        opening: RegisterRecommendation | None = None,
     ) -> int:
         """Run one command on `rec` (see `record`); returns the recommendation's new version."""
-        written = self.record(rec, command, expected_version=expected_version, request=request)
+        written = self.record(
+            rec, command, expected_version=expected_version, request=request, opening=opening
+        )
         return written.event.originator_version
 
     def record(
@@ -121,14 +124,20 @@ class RIO(Application[UUID]):
         *,
         expected_version: int | None = None,
         request: RequestKey | None = None,
+        opening: RegisterRecommendation | None = None,
     ) -> Written:
         """Run one command on the recommendation `rec`: get -> the aggregate decides -> save.
 
         With `expected_version`, a recommendation changed since the caller read it is refused
         rather than overwritten; with `request`, its receipt is committed with the event (and
-        a request already committed is refused, recording nothing). Returns the last event
-        recorded, so an answer need not read it back."""
-        recommendation = self.get(rec)
+        a request already committed is refused, recording nothing). With `opening`, a
+        recommendation not yet recorded is registered by it in the same transaction (a
+        review's own stream opens with its first fact). Returns the last event recorded, so
+        an answer need not read it back."""
+        if opening is not None and opening.id == rec and not self.exists(rec):
+            recommendation = opening.create()
+        else:
+            recommendation = self.get(rec)
         _expect(recommendation, expected_version)
         command.apply(recommendation)
         return self._save(recommendation, request)

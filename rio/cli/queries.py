@@ -15,7 +15,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from rio.audit.stamp import stamp
+from rio.audit.stamp import Stamp, stamp
 from rio.cli.common import (
     CLIError,
     JsonOption,
@@ -36,6 +36,7 @@ from rio.reports.answers import (
     promised_vs_delivered,
     status,
     timelines,
+    to_json,
 )
 from rio.reports.history import event_row
 
@@ -92,12 +93,14 @@ def status_command(
     rows = status(only_review(reader.programme(day, moment), review), root.policy)
     left_out = warn_undated(reader, day, moment)
     several = len({r.state.review for r in rows}) > 1  # then each row says its review
+    checkpoint = report_stamp()
     if as_json:
         emit_json(
             {
                 "as_at": day,
                 "known_at": moment,
                 **({"public_at": public, "undated_left_out": left_out} if public else {}),
+                "checkpoint": checkpoint.to_json(),
                 "recommendations": [
                     {
                         "review": r.state.review,
@@ -120,6 +123,14 @@ def status_command(
         + (f", as the public record stood on {public}" if public else "")
     )
     out.print(status_table(rows, title, several))
+    out.print(checkpoint.line())
+
+
+def report_stamp() -> Stamp:
+    """The checkpoint an answer rests on, as the exports carry it (`rio.audit.stamp`):
+    size and root always, the signed checkpoint where a signing key is configured."""
+    root = runtime()
+    return stamp(root.store, root.settings.audit_signing_key_file)
 
 
 def status_table(rows: Sequence[RecommendationStatus], title: str, several: bool = False) -> Table:
@@ -228,8 +239,9 @@ def promised_vs_delivered_command(
             .replace("delivered_as_at", "--delivered-as-at")
             .replace("promised_as_at", "--promised-as-at")
         ) from None
+    checkpoint = report_stamp()
     if as_json:
-        emit_json(report)
+        emit_json({**to_json(report), "checkpoint": checkpoint.to_json()})
         return
     table = Table(
         title=f"Promised as at {promised} against delivered as at {delivered}"
@@ -253,7 +265,7 @@ def promised_vs_delivered_command(
     out = console()
     out.print(table)
     out.print(report.summary)
-    out.print(stamp(runtime().store, runtime().settings.audit_signing_key_file).line())
+    out.print(checkpoint.line())
 
 
 def timeline_command(
@@ -263,18 +275,31 @@ def timeline_command(
     known_at: KnownAtOption = None,
     as_json: JsonOption = False,
     use_replay: ReplayOption = False,
+    public_at: PublicAtOption = None,
 ) -> None:
     """How each promised date of a recommendation drifted, revision by revision."""
     day = parse_date("--as-at", as_at, clock.today())
     moment = parse_known_at(known_at)
+    public = parse_date("--public-at", public_at) if public_at else None
     recommendation = find_recommendation(rec, review)
-    programme = runtime().reader(use_replay).programme(day, moment)
-    state = programme.recommendation(recommendation.review, recommendation.number)
+    reader = runtime().reader(use_replay, public)
+    warn_undated(reader, day, moment)
+    programme = reader.programme(day, moment)
+    try:
+        state = programme.recommendation(recommendation.review, recommendation.number)
+    except KeyError:
+        record = f", as the public record stood on {public}" if public else ""
+        raise CLIError(
+            f"recommendation {recommendation.number} ({recommendation.review}) was not yet "
+            f"registered as at {day}{record}"
+        ) from None
     lines = timelines(state)
     if as_json:
         emit_json(lines)
         return
     out = console()
+    if public is not None:
+        out.print(f"As the public record stood on {public}", style="bold")
     for line in lines:
         table = Table(title=f"{line.commitment}: {line.deliverable}")
         for column in ("Occurred", "Step", "Due", "Slip (days)", "Reason", "Source"):

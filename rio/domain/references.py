@@ -111,6 +111,12 @@ def parse(text: str) -> EventReference:
     return EventReference(type_, values)
 
 
+def named(value: Mapping[str, Any] | str) -> EventReference:
+    """A reference as any door takes it: a mapping (a scenario file's `corrects:`, an API
+    body's `event` object) or text (`rio correct --event`, an API body's `event` string)."""
+    return parse(value) if isinstance(value, str) else reference(value)
+
+
 def find(history: Sequence[R.Fact], wanted: EventReference, number: int) -> R.Fact:
     """The one event of recommendation `number`'s `history` that `wanted` names; a refusal
     that lists the candidates when it names none or several. Corrections are not candidates:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -53,6 +53,18 @@ class Source:
 REVIEW_WIDE = 0
 """The number of a review's own stream: promises about the review as a whole (or several of
 its recommendations) are recorded there once, with the same machinery as any commitment."""
+
+
+def not_among(numbers: Iterable[int], known: Collection[int], whose: str) -> list[str]:
+    """Why each of `numbers`, the recommendations a fact names (a review-wide promise's
+    `serves`, a scenario entry's `recommendation`), is refused: it is not one of `known`,
+    the recommendations of `whose` ("this file", "review 'messenger-2022'"). Every door
+    that lets a fact name recommendations asks this, so they refuse alike."""
+    return [
+        f"recommendation {n} is not among the recommendations of {whose}"
+        for n in dict.fromkeys(numbers)
+        if n not in known
+    ]
 
 
 class ReportedStatus(StrEnum):

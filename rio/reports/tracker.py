@@ -121,12 +121,42 @@ def rows(
     return result
 
 
-def file_name(programme: Programme, as_at: date, suffix: str, review: str | None = None) -> str:
-    """`rio-tracker-<review>-<as at>.<suffix>`: the review named, or `portfolio` when the
-    file holds several."""
+def file_name(
+    programme: Programme,
+    as_at: date,
+    suffix: str,
+    review: str | None = None,
+    public_at: date | None = None,
+) -> str:
+    """`rio-tracker-<review>-<as at>[-public-<public at>].<suffix>`: the review named, or
+    `portfolio` when the file holds several."""
     keys = {r.review for r in programme.recommendations}
     name = review or (next(iter(keys)) if len(keys) == 1 else "portfolio")
-    return f"rio-tracker-{re.sub(r'[^A-Za-z0-9._-]+', '-', name)}-{as_at}.{suffix}"
+    public = f"-public-{public_at}" if public_at else ""
+    return f"rio-tracker-{re.sub(r'[^A-Za-z0-9._-]+', '-', name)}-{as_at}{public}.{suffix}"
+
+
+def sheet_title(as_at: date, public_at: date | None = None) -> str:
+    """The XLSX sheet's name (31 characters at most): the as-at date, and the public
+    record's date when asked."""
+    return f"{as_at}, public {public_at}" if public_at else f"Tracker {as_at}"
+
+
+def trailer(checkpoint: Sequence[list[str]], public_at: date | None = None) -> list[list[str]]:
+    """The rows that end an export: what it leaves out when asked "as the public record
+    stood" (`rio.domain.public_record`), then its checkpoint, last."""
+    said = (
+        [
+            [
+                "public record",
+                f"as it stood on {public_at}: only facts whose source was published by then "
+                "(a source with no publication date counts as unpublished)",
+            ]
+        ]
+        if public_at
+        else []
+    )
+    return [*said, *checkpoint]
 
 
 def to_csv(tracker: list[TrackerRow], checkpoint: Sequence[list[str]] = ()) -> str:

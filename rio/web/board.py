@@ -14,9 +14,9 @@ import sqlalchemy as sa
 
 from rio.domain import access, clock
 from rio.domain.access import Role
-from rio.domain.rag import DEFAULT_POLICY, Policy, roll_up, salience
+from rio.domain.rag import DEFAULT_POLICY, Policy, rate_commitment, roll_up, salience
 from rio.domain.slip import slip_days
-from rio.domain.state import StatusReport
+from rio.domain.state import Commitment, Programme, RecommendationState, StatusReport
 from rio.domain.values import REVIEW_WIDE, ReportedStatus
 from rio.projections import codec
 from rio.projections.portfolio import rule_expression
@@ -27,6 +27,7 @@ from rio.projections.read_model import (
     recommendation_versions,
     visible,
 )
+from rio.projections.timeline import serves_column
 
 
 @dataclass(frozen=True)
@@ -153,12 +154,68 @@ def board(
                 )
             )
         reported = _reported(conn, review, as_at, known_at)
+    states = [(number, codec.loads_recommendation(text)) for number, text in rec_rows]
+    return _rows(states, by_number, reported, as_at, numbers)
+
+
+def board_of(
+    programme: Programme,
+    review: str,
+    *,
+    numbers: set[int] | None = None,
+    policy: Policy = DEFAULT_POLICY,
+) -> list[BoardRow]:
+    """The same rows from the fold's state, for what the read model cannot answer: the
+    board "as the public record stood" (`rio.domain.public_record`), which the fold alone
+    knows. The rule table and the roll-up are the same ones `board` compiles to SQL."""
+    as_at = programme.as_at
+    states = sorted(
+        ((r.number, r) for r in programme.recommendations if r.review == review),
+        key=lambda pair: pair[0],
+    )
+    by_number = {
+        number: [_commitment_row(c, state, as_at, policy) for c in state.commitments]
+        for number, state in states
+    }
+    reported = {
+        number: _reported_words(list(state.statuses)) for number, state in states if state.statuses
+    }
+    return _rows(states, by_number, reported, as_at, numbers)
+
+
+def _commitment_row(
+    c: Commitment, state: RecommendationState, as_at: date, policy: Policy
+) -> _CommitmentRow:
+    rule = rate_commitment(c, as_at, policy)
+    shared = rate_commitment(c, as_at, policy, from_review=True)
+    return _CommitmentRow(
+        commitment=c.commitment,
+        rating=rule.rating,
+        rule=rule.rule,
+        due_text=c.due.text if c.due else None,
+        due_latest=c.due.latest if c.due else None,
+        baseline_latest=c.baseline.latest if c.baseline else None,
+        open=c.is_open,
+        withdrawn=c.withdrawn is not None,
+        unexplained_slips=sum(1 for r in c.revisions if r.unexplained),
+        serves=serves_column(c, state.review_wide),
+        shared_rating=shared.rating,
+        shared_rule=shared.rule,
+    )
+
+
+def _rows(
+    states: list[tuple[int, RecommendationState]],
+    by_number: dict[int, list[_CommitmentRow]],
+    reported: dict[int, str],
+    as_at: date,
+    numbers: set[int] | None,
+) -> list[BoardRow]:
     wide = by_number.get(REVIEW_WIDE, [])
     result = []
-    for number, text in rec_rows:
+    for number, state in states:
         if numbers is not None and number not in numbers:
             continue
-        state = codec.loads_recommendation(text)
         commitments = by_number.get(number, [])
         judged = commitments
         if number != REVIEW_WIDE:
@@ -207,16 +264,16 @@ def _reported(
     latest: dict[int, list[StatusReport]] = {}
     for number, text in conn.execute(query):
         latest.setdefault(number, []).append(codec.loads(StatusReport, text))
-    result = {}
-    for number, reports in latest.items():
-        last = reports[-1].occurred
-        same_day = [r for r in reports if r.occurred == last]
-        about = ", ".join(r.commitment or r.action or "the recommendation" for r in same_day)
-        words = sorted({ReportedStatus(r.status).words for r in same_day})
-        result[number] = (
-            f"reported {' / '.join(words)} ({about}) as of {last}, {same_day[-1].source.cite()}"
-        )
-    return result
+    return {number: _reported_words(reports) for number, reports in latest.items()}
+
+
+def _reported_words(reports: list[StatusReport]) -> str:
+    """The latest day's reported statuses (in valid-time order), in words."""
+    last = reports[-1].occurred
+    same_day = [r for r in reports if r.occurred == last]
+    about = ", ".join(r.commitment or r.action or "the recommendation" for r in same_day)
+    words = sorted({ReportedStatus(r.status).words for r in same_day})
+    return f"reported {' / '.join(words)} ({about}) as of {last}, {same_day[-1].source.cite()}"
 
 
 def _next_promise(commitments: list[_CommitmentRow], as_at: date) -> NextPromise | None:

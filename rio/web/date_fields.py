@@ -20,8 +20,9 @@ LABELS = {
     "known_at": "As known at",
     "promised_as_at": "Promises as at",
     "delivered_as_at": "Outcomes as at",
+    "public_at": "As the public record stood on",
 }
-DATES = ("as_at", "promised_as_at", "delivered_as_at")
+DATES = ("as_at", "promised_as_at", "delivered_as_at", "public_at")
 PARTS = ("day", "month", "year")
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 _ISH = re.compile(r"^\s*(\d{1,4})-(\d{1,2})-(\d{1,2})\s*$")

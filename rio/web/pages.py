@@ -64,11 +64,16 @@ class When:
     # The event log's head, what "as known now" covers; None for readers it would tell how
     # much others record (owner keys and the public: `Permission.LOG_POSITION`).
     position: int | None
+    public_at: date | None = None  # as the public record stood then (rio.domain.public_record)
 
-    def query(self, **extra: str) -> str:
+    def query(self, public: bool = True, **extra: str) -> str:
+        """The coordinates as a query string; `public=False` for a link to a page that does
+        not answer "as the public record stood" (only the board and its exports do)."""
         params = {"as_at": self.as_at.isoformat()}
         if self.known_at_text:
             params["known_at"] = self.known_at_text
+        if public and self.public_at is not None:
+            params["public_at"] = self.public_at.isoformat()
         params.update(extra)
         return urlencode(params)
 

@@ -101,6 +101,11 @@ class Viewer:
         return access.may(self.role, Permission.KNOWN_AT)
 
     @property
+    def may_ask_public_at(self) -> bool:
+        # Answered by the fold (the read model keeps no publication dates), like a replay.
+        return access.may(self.role, Permission.REPLAY)
+
+    @property
     def may_export(self) -> bool:
         # The tracker export, as in the API; and the public, when the board is open to it.
         return access.may(self.role, Permission.EXPORT)

@@ -80,3 +80,23 @@ def test_restatements_of_the_worked_example(api: Api) -> None:
         against_public_at="2024-11-01",
     )
     assert backwards.status_code == 422
+
+
+def test_timeline_and_exports_as_the_public_record_stood(api: Api) -> None:
+    load(api, MESSENGER)
+    path = "/reviews/messenger-2022/recommendations/1/timeline"
+
+    public = api.get(path, "auditor", as_at="2024-10-01", public_at="2024-06-01")
+    everything = api.get(path, "auditor", as_at="2024-10-01")
+    exported = api.get(
+        "/exports/tracker.csv", "auditor", as_at="2024-10-01", public_at="2024-06-01"
+    )
+
+    assert public.status_code == everything.status_code == exported.status_code == 200
+    assert public.json()["public_at"] == "2024-06-01"
+    assert TRACKER in everything.text and TRACKER not in public.text
+    assert TRACKER not in exported.text
+    assert "public record" in exported.text
+    assert "public-2024-06-01.csv" in exported.headers["content-disposition"]
+    assert TRACKER in api.get("/exports/tracker.csv", "auditor", as_at="2024-10-01").text
+    assert api.get(path, "owner", public_at="2024-06-01").status_code == 403

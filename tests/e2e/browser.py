@@ -136,4 +136,5 @@ _LEGENDS = {
     "as_at": "As at",
     "promised_as_at": "Promises as at",
     "delivered_as_at": "Outcomes as at",
+    "public_at": "As the public record stood on (auditors)",
 }

@@ -4,6 +4,7 @@ the same over the API, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -17,7 +18,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from rio.audit.notes import COSIGNATURE, Checkpoint, Signer
+from rio.audit.notes import COSIGNATURE, Checkpoint, Signer, Verifier
 from rio.audit.witness import witness
 from tests.api.conftest import Api, committed, register, settings_for, start
 from tests.api.test_serve_kill import RIO_COMMAND, serving
@@ -224,6 +225,40 @@ def test_a_printed_report_names_its_checkpoint(signing: tuple[str, str]) -> None
     printed = ok(url, "report", "promised-vs-delivered", "--promised-as-at", "2023-01-01")
     checkpoint_line = printed.strip().splitlines()[-1]
     assert checkpoint_line.startswith("Checkpoint: tree size ") and "(signed)" in checkpoint_line
+
+
+def test_status_and_the_json_report_carry_the_signed_checkpoint_they_rest_on(
+    signing: tuple[str, str],
+) -> None:
+    url, vkey = signing
+    verifier = Verifier.parse(vkey)
+    printed = ok(url, "status", "--as-at", "2024-10-01")
+    assert printed.strip().splitlines()[-1].startswith("Checkpoint: tree size ")
+    answers = [
+        json.loads(ok(url, "status", "--as-at", "2024-10-01", "--json")),
+        json.loads(
+            ok(url, "report", "promised-vs-delivered", "--promised-as-at", "2023-11-30", "--json")
+        ),
+    ]
+    for answer in answers:
+        stamp = answer["checkpoint"]
+        signed = Checkpoint.parse(stamp["checkpoint"])
+        assert signed.verify([verifier]) == verifier
+        assert (signed.size, base64.b64encode(signed.root).decode()) == (
+            stamp["size"],
+            stamp["root"],
+        )
+    assert answers[0]["checkpoint"]["size"] == answers[1]["checkpoint"]["size"]
+
+
+def test_without_a_signing_key_the_json_answers_still_carry_size_and_root(
+    loaded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RIO_AUDIT_SIGNING_KEY_FILE", raising=False)
+    stamp = json.loads(ok(loaded, "status", "--json"))["checkpoint"]
+    assert stamp["size"] > 0 and stamp["root"] and stamp["checkpoint"] is None
+    printed = ok(loaded, "status").strip().splitlines()[-1]
+    assert printed.startswith("Checkpoint: tree size ") and "unsigned" in printed
 
 
 def test_the_witness_command_cosigns_a_served_log_once_per_checkpoint(tmp_path: Path) -> None:

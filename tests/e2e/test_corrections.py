@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from rio.aggregates.recommendation import Recommendation
 from rio.application.batch import BatchRefused
 from rio.application.service import RIO
 from rio.domain.errors import DomainError
@@ -258,3 +259,61 @@ def test_a_scenario_correction_is_seen_with_known_at_on_the_command_line(
 
     assert "later in 2024" in status_reason("--known-at", before)
     assert "June 2024" in status_reason()
+
+
+WIDE_PLAN = (
+    "  - recommendations: [1, 3]\n"
+    "    type: commitment_made\n"
+    "    occurred: 2023-03-01\n"
+    "    source: answer\n"
+    '    quote: "a delivery plan by the end of 2024"\n'
+    "    commitment: plan\n"
+    "    deliverable: A delivery plan published\n"
+    "    due: end of 2024\n"
+)
+
+
+def _plan(rio: RIO, known_at: datetime | None = None) -> tuple[str | None, tuple[int, ...] | None]:
+    programme = replay(list(rio.all_events()), AS_AT, known_at)
+    plan = programme.recommendation("test-review", 0).commitment("plan")
+    return (None if plan.due is None else plan.due.text), plan.serves
+
+
+@pytest.mark.parametrize(
+    ("stream", "corrects"),
+    [("all", "{type: commitment_made, commitment: plan}"), ("[1, 3]", "the-plan")],
+)
+def test_a_correction_of_a_review_wide_event_in_a_file_is_seen_from_its_recording_on(
+    rio: RIO, tmp_path: Path, stream: str, corrects: str
+) -> None:
+    """A correction of the review's own stream says `recommendations:` as its target does,
+    and names the target by what it says or by its ref."""
+    text = BASE + WIDE_PLAN + "    ref: the-plan\n"
+    path = write(tmp_path, text)
+    load(rio, path)
+    before = datetime.now(UTC)
+    correction = _correction(corrects).replace(
+        "  - recommendation: 1\n", f"  - recommendations: {stream}\n"
+    )
+    write(tmp_path, text + correction)
+
+    first = load(rio, path)
+    again = load(rio, path)
+
+    assert (first.recorded, again.recorded) == (1, 0)
+    assert _plan(rio, before) == ("end of 2024", (1, 3))
+    assert _plan(rio) == ("June 2024", (1, 3))
+    last = rio.find("test-review", 0).history[-1]
+    assert isinstance(last, Recommendation.EventCorrected)
+    assert last.corrects == 2  # the review-wide commitment, not an event elsewhere
+
+
+def test_a_review_wide_correction_cannot_name_a_recommendations_event_by_ref(
+    rio: RIO, tmp_path: Path
+) -> None:
+    text = BASE + WIDE_PLAN + "    ref: the-plan\n"
+    path = write(tmp_path, text + _correction("the-plan"))
+
+    with pytest.raises(ScenarioError, match="ref 'the-plan' is an event of the review as a whole"):
+        load(rio, path)
+    assert rio.position() == 0

@@ -127,3 +127,22 @@ def test_the_cli_asks_status_and_report_as_the_public_record_stood(sqlite_url: s
     assert TRACKER not in str(report)
     bad = run(sqlite_url, "status", "--public-at", "June 2024")
     assert bad.returncode == 2 and "--public-at 'June 2024' is not a date" in bad.stderr
+
+
+def test_the_timeline_as_the_public_record_stood(sqlite_url: str) -> None:
+    ok(sqlite_url, "scenario", "load", str(MESSENGER))
+    asked = ("timeline", "1", "--as-at", "2024-10-01")
+
+    everything = as_json(sqlite_url, *asked)
+    public = as_json(sqlite_url, *asked, "--public-at", "2024-06-01")
+    printed = ok(sqlite_url, *asked, "--public-at", "2024-06-01")
+
+    assert TRACKER in str(everything)
+    assert TRACKER not in str(public)
+    assert public and public != everything
+    assert printed.startswith("As the public record stood on 2024-06-01")
+    early = run(sqlite_url, "timeline", "1", "--as-at", "2022-01-01")
+    assert early.returncode == 2
+    assert "recommendation 1 (messenger-2022) was not yet registered as at 2022-01-01" in (
+        early.stderr
+    )

@@ -24,6 +24,7 @@ from rio.api.schemas import (
     BatchResultOut,
     CommandResult,
     CommitmentIn,
+    CommitmentMadeIn,
     CorrectionIn,
     DecisionIn,
     DeliveryIn,
@@ -34,9 +35,15 @@ from rio.api.schemas import (
     StatusIn,
     WithdrawalIn,
 )
-from rio.application.batch import Labelled, RecommendationBatch, in_valid_time_order
+from rio.application.batch import (
+    Labelled,
+    RecommendationBatch,
+    in_valid_time_order,
+    review_wide_batch,
+)
 from rio.application.commands import RecommendationCommand
 from rio.domain.access import WRITERS
+from rio.domain.values import REVIEW_WIDE
 
 router = APIRouter(
     prefix="/reviews/{review}",
@@ -77,11 +84,24 @@ def register_recommendation(
     summary="Record a whole review (or part of one) in one call",
 )
 def record_batch(review: ReviewKey, body: BatchIn, commands: CommandsDep) -> JSONResponse:
-    return commands.run_many(review, "record_batch", body, lambda by: _batches(review, body, by))
+    numbers = [rec.number for rec in body.recommendations]
+    for j, event in enumerate(body.review_wide):
+        if isinstance(event, CommitmentMadeIn):
+            commands.check_serves(review, event.serves, f"body.review_wide.{j}.serves", numbers)
+    title = commands.review_title(review) if body.review_wide else review
+    return commands.run_many(
+        review, "record_batch", body, lambda by: _batches(review, title, body, by)
+    )
 
 
-def _batches(review: str, body: BatchIn, recorded_by: str) -> list[RecommendationBatch]:
+def _batches(review: str, title: str, body: BatchIn, recorded_by: str) -> list[RecommendationBatch]:
     result = []
+    if body.review_wide:
+        wide: list[Labelled[RecommendationCommand]] = [
+            Labelled(event.command(recorded_by), f"review_wide.{j} ({event.type})")
+            for j, event in enumerate(body.review_wide)
+        ]
+        result.append(review_wide_batch(review, title, wide, recorded_by))
     for i, rec in enumerate(body.recommendations):
         where = f"recommendations.{i}"
         actions: list[Labelled[RecommendationCommand]] = [
@@ -125,8 +145,14 @@ def record_decision(target: TargetDep, body: DecisionIn, commands: CommandsDep) 
     return commands.run(target, "record_decision", body, body.command)
 
 
-@_command("/commitments", "Make a commitment: a deliverable, a due date in words, an owner")
+@_command(
+    "/commitments",
+    "Make a commitment: a deliverable, a due date in words, an owner (number 0: a promise "
+    "of the review as a whole, with the recommendations it serves)",
+)
 def make_commitment(target: TargetDep, body: CommitmentIn, commands: CommandsDep) -> JSONResponse:
+    if target.number == REVIEW_WIDE:
+        commands.check_serves(target.review, body.serves)
     return commands.run(target, "make_commitment", body, body.command)
 
 

@@ -32,7 +32,7 @@ from rio.domain.errors import DatesOutOfOrder
 from rio.domain.state import Programme
 from rio.reports.answers import promised_vs_delivered, status, to_json
 from rio.reports.restatements import Knowledge, restatements
-from rio.reports.tracker import file_name, to_csv, to_xlsx
+from rio.reports.tracker import file_name, sheet_title, to_csv, to_xlsx, trailer
 from rio.reports.tracker import rows as tracker_rows
 
 router = APIRouter(tags=["programme"], responses=documented(401, 403, 422, 429, 503))
@@ -227,15 +227,19 @@ def export_csv(
     known_at: KnownAt,
     replay: Replay,
     review: ReviewFilter = None,
+    public_at: PublicAt = None,
 ) -> Response:
     programme = _visible(
-        services, principal, services.programme(as_at, known_at, replay=replay), review
+        services,
+        principal,
+        services.programme(as_at, known_at, replay=replay, public_at=public_at),
+        review,
     )
-    name = file_name(programme, as_at, "csv", review)
+    name = file_name(programme, as_at, "csv", review, public_at)
     return Response(
         to_csv(
             tracker_rows(programme, services.policy, services.runtime.review_register.registered()),
-            _checkpoint(services),
+            trailer(_checkpoint(services), public_at),
         ),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
@@ -256,16 +260,20 @@ def export_xlsx(
     known_at: KnownAt,
     replay: Replay,
     review: ReviewFilter = None,
+    public_at: PublicAt = None,
 ) -> Response:
     programme = _visible(
-        services, principal, services.programme(as_at, known_at, replay=replay), review
+        services,
+        principal,
+        services.programme(as_at, known_at, replay=replay, public_at=public_at),
+        review,
     )
-    name = file_name(programme, as_at, "xlsx", review)
+    name = file_name(programme, as_at, "xlsx", review, public_at)
     return Response(
         to_xlsx(
             tracker_rows(programme, services.policy, services.runtime.review_register.registered()),
-            title=f"Tracker {as_at}",
-            checkpoint=_checkpoint(services),
+            title=sheet_title(as_at, public_at),
+            checkpoint=trailer(_checkpoint(services), public_at),
         ),
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},

@@ -18,6 +18,7 @@ from rio.api.deps import (
     CurrentPrincipal,
     KnownAt,
     PagingDep,
+    PublicAt,
     Replay,
     ServicesDep,
     Target,
@@ -69,11 +70,20 @@ def _state(programme: Programme, target: Target) -> RecommendationState | None:
 
 
 def state_as_at(
-    services: Services, target: Target, as_at: date, known_at: datetime | None, replay: bool
+    services: Services,
+    target: Target,
+    as_at: date,
+    known_at: datetime | None,
+    replay: bool,
+    public_at: date | None = None,
 ) -> RecommendationState:
-    state = _state(services.programme(as_at, known_at, replay=replay, only=target.id), target)
+    programme = services.programme(
+        as_at, known_at, replay=replay, only=target.id, public_at=public_at
+    )
+    state = _state(programme, target)
     if state is None:
         known = f", as RIO knew it at {known_at.isoformat()}" if known_at else ""
+        known += f", as the public record stood on {public_at}" if public_at else ""
         raise NotFound(
             f"recommendation {target.number} of review {target.review!r} was not yet "
             f"registered as at {as_at}{known}"
@@ -188,14 +198,16 @@ def get_timeline(
     known_at: KnownAt,
     replay: Replay,
     response: Response,
+    public_at: PublicAt = None,
 ) -> dict[str, Any]:
     stored = readable(services, principal, target)
-    state = state_as_at(services, target, as_at, known_at, replay)
+    state = state_as_at(services, target, as_at, known_at, replay, public_at)
     response.headers["ETag"] = etag(stored.version)
     return {
         "review": state.review,
         "number": state.number,
         "as_at": as_at,
         "known_at": known_at,
+        "public_at": public_at,
         "timelines": to_json(timelines(state)),
     }

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import Request
 
-from rio.api.deps import known_at_for
+from rio.api.deps import known_at_for, public_at_for
 from rio.api.problems import field_problem
 from rio.api.services import Services
 from rio.domain import clock
@@ -59,9 +59,11 @@ def asked_when(
     as_at_name: str = "as_at",
     *,
     or_else: str | None = None,
+    public: bool = False,
 ) -> When:
     """The page's time coordinates: `as_at_name` (else `or_else`, else today) and, for those
-    who may ask it, `known_at` (refused as the API refuses it)."""
+    who may ask it, `known_at` (refused as the API refuses it); with `public`, a page that
+    answers it, `public_at` (refused as the API refuses it)."""
     as_at = (
         query_date(request, as_at_name)
         or (query_date(request, or_else) if or_else else None)
@@ -69,9 +71,10 @@ def asked_when(
     )
     text = request.query_params.get("known_at", "").strip()
     known_at = known_at_for(viewer.role, "query.known_at", text or None)
+    public_at = public_at_for(viewer.role, query_date(request, "public_at")) if public else None
     # The log's head counts everyone's records: shown only to those who read everything.
     position = services.rio.position() if viewer.sees_log_position else None
-    return When(as_at, known_at, text, clock.now(), position)
+    return When(as_at, known_at, text, clock.now(), position, public_at)
 
 
 def require_review(services: Services, viewer: Viewer, review: str) -> set[int] | None:

@@ -11,7 +11,7 @@ from rio.api.services import Services
 from rio.audit.stamp import stamp
 from rio.domain.state import Programme
 from rio.projections.reviews import ReviewInfo
-from rio.reports.tracker import file_name, to_csv, to_xlsx
+from rio.reports.tracker import file_name, sheet_title, to_csv, to_xlsx, trailer
 from rio.reports.tracker import rows as tracker_rows
 from rio.web.pages import HEADERS, When
 from rio.web.routes.common import PREFIX, asked_when, narrow, require_review
@@ -28,7 +28,10 @@ def tracker_csv(
 ) -> Response:
     programme, when = _export(request, review, viewer, services)
     return Response(
-        to_csv(tracker_rows(programme, services.policy, _reviews(services)), _checkpoint(services)),
+        to_csv(
+            tracker_rows(programme, services.policy, _reviews(services)),
+            trailer(_checkpoint(services), when.public_at),
+        ),
         media_type="text/csv; charset=utf-8",
         headers=_attachment(review, when, "csv"),
     )
@@ -42,8 +45,8 @@ def tracker_xlsx(
     return Response(
         to_xlsx(
             tracker_rows(programme, services.policy, _reviews(services)),
-            title=f"Tracker {when.as_at}",
-            checkpoint=_checkpoint(services),
+            title=sheet_title(when.as_at, when.public_at),
+            checkpoint=trailer(_checkpoint(services), when.public_at),
         ),
         media_type=XLSX,
         headers=_attachment(review, when, "xlsx"),
@@ -60,10 +63,11 @@ def _export(
             "public) the public; an owner key reads its own recommendations on the board",
             slug="forbidden",
         )
-    when = asked_when(request, services, viewer)
+    when = asked_when(request, services, viewer, public=True)
     services.catch_up()
     require_review(services, viewer, review)
-    return narrow(services.programme(when.as_at, when.known_at), review, None), when
+    programme = services.programme(when.as_at, when.known_at, public_at=when.public_at)
+    return narrow(programme, review, None), when
 
 
 def _checkpoint(services: Services) -> list[list[str]]:
@@ -75,5 +79,5 @@ def _reviews(services: Services) -> dict[str, ReviewInfo]:
 
 
 def _attachment(review: str, when: When, suffix: str) -> dict[str, str]:
-    name = file_name(Programme(when.as_at, None), when.as_at, suffix, review)
+    name = file_name(Programme(when.as_at, None), when.as_at, suffix, review, when.public_at)
     return {**HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from rio.api.deps import ServicesDep
 from rio.domain import clock
 from rio.projections.reviews import index
-from rio.web.board import board
+from rio.web.board import board, board_of
 from rio.web.pages import render
 from rio.web.routes.common import (
     PREFIX,
@@ -47,17 +47,21 @@ def reviews(request: Request, viewer: CurrentViewer, services: ServicesDep) -> R
 def board_page(
     request: Request, review: str, viewer: CurrentViewer, services: ServicesDep
 ) -> Response:
-    when = asked_when(request, services, viewer)
+    when = asked_when(request, services, viewer, public=True)
     services.catch_up()
     numbers = require_review(services, viewer, review)
-    rows = board(
-        services.read_model,
-        review,
-        when.as_at,
-        when.known_at,
-        numbers=numbers,
-        policy=services.policy,
-    )
+    if when.public_at is not None:  # only the fold knows when sources were published
+        programme = services.programme(when.as_at, when.known_at, public_at=when.public_at)
+        rows = board_of(programme, review, numbers=numbers, policy=services.policy)
+    else:
+        rows = board(
+            services.read_model,
+            review,
+            when.as_at,
+            when.known_at,
+            numbers=numbers,
+            policy=services.policy,
+        )
     info = services.runtime.review_register.info(review)
     return render(
         request,
