@@ -766,17 +766,10 @@ def _rows(
     whole = {
         row.row_id: row
         for row in conn.execute(
-            sa.select(
-                c.row_id,
-                c.review,
-                c.number,
-                c.commitment,
-                c.owner,
-                c.due_text,
-                c.due_latest,
-                c.baseline_latest,
-                c.unexplained_slips,
-            ).where(c.row_id.in_(ids))
+            # The row's columns are named by the promise's own fields.
+            sa.select(c.row_id, *(c[f.name] for f in fields(PromiseRow) if f.name in c)).where(
+                c.row_id.in_(ids)
+            )
         )
     }
     result = []
