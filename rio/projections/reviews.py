@@ -15,10 +15,11 @@ both against the pure replay's status on both stores.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -42,9 +43,9 @@ from rio.domain.slip import slip_days
 from rio.domain.values import REVIEW_WIDE
 from rio.persistence.paging import notification_pages
 from rio.projections import codec
-from rio.projections.portfolio import rule_expression
+from rio.projections.portfolio import commitment_facts_columns, rule_expression
 from rio.projections.read_model import ReadModel, commitment_versions, recommendation_versions
-from rio.projections.tables import micros, visible
+from rio.projections.tables import micros, tracked, visible
 
 metadata = sa.MetaData()
 
@@ -65,25 +66,42 @@ review_versions = sa.Table(
 )
 sa.Index("rio_rm_review_versions_id", review_versions.c.review_id, review_versions.c.recorded_to)
 
-# Per-review counts about what is known now read only this index, never the wide rows: the
-# programme read model's own "now" index lacks the review. Created by the register (below),
-# beside that read model's tables, so their definition and rebuilds are untouched.
+# The portfolio's questions about what is known now read only these indexes, never the wide
+# rows (a lookup of the row per commitment cost five times the scan): the range of days
+# first, then every column the rule table reads (compiled from the same list of facts), the
+# review and number a count groups by, and recorded_to, which SQLite needs in the index to
+# use it alone. Created by the register (below), beside the programme read model's tables,
+# so their definition and rebuilds are untouched.
 _c = commitment_versions.c
-COMMITMENTS_BY_REVIEW_NOW = sa.Index(
-    "rio_rm_commitment_versions_review_now",
-    _c.review,
-    _c.number,
+_NOW = _c.recorded_to.is_(None)
+COMMITMENTS_NOW = sa.Index(
+    "rio_rm_commitment_versions_portfolio_now",
     _c.valid_from,
     _c.valid_to,
-    _c.withdrawn_on,
-    _c.delivered_on,
-    _c.baseline_latest,
-    _c.due_latest,
-    _c.last_update,
+    _c.recorded_to,
+    _c.review,
+    _c.number,
+    *commitment_facts_columns().values(),
     _c.unexplained_slips,
-    sqlite_where=_c.recorded_to.is_(None),
-    postgresql_where=_c.recorded_to.is_(None),
+    _c.row_id,
+    sqlite_where=_NOW,
+    postgresql_where=_NOW,
 )
+_r = recommendation_versions.c
+RECOMMENDATIONS_NOW = sa.Index(  # in the order they are counted: review first
+    "rio_rm_recommendation_versions_portfolio_now",
+    _r.review,
+    _r.number,
+    _r.valid_from,
+    _r.valid_to,
+    _r.recorded_to,
+    _r.row_id,
+    sqlite_where=_r.recorded_to.is_(None),
+    postgresql_where=_r.recorded_to.is_(None),
+)
+PORTFOLIO_INDEXES = (COMMITMENTS_NOW, RECOMMENDATIONS_NOW)
+# Made by earlier versions of the register, and superseded by the two above.
+_RETIRED_INDEXES = ("rio_rm_commitment_versions_review_now",)
 
 review_tracking = sa.Table(
     "rio_rm_review_tracking",
@@ -92,6 +110,8 @@ review_tracking = sa.Table(
     sa.Column("position", sa.BigInteger, nullable=False),
 )
 TRACKING_NAME = "reviews"
+ANSWERS_KEPT = 64  # questions remembered per register (`ReviewRegister.remember`)
+_T = TypeVar("_T")
 
 # Overdue, within a grace period before Red or past it (`rio.domain.rag`'s two rules).
 OVERDUE_RULES = tuple(r.name for r in RULES if r.when in (rag.OVERDUE, rag.PAST_GRACE))
@@ -152,6 +172,7 @@ class ReviewRegister:
         self._ready = False
         self._indexed = False
         self._now: tuple[int | None, dict[str, ReviewInfo]] | None = None
+        self._answers: OrderedDict[Hashable, Any] = OrderedDict()
 
     def ensure_tables(self) -> None:
         if self._ready:
@@ -163,14 +184,17 @@ class ReviewRegister:
         self._ready = True
 
     def ensure_index(self) -> None:
-        """The covering index the per-review counts read, on a read model made before it
-        (a read model built since has it: it is declared on the table)."""
+        """The covering indexes the portfolio's questions read, on a read model made before
+        them (a read model built since has them: they are declared on its tables)."""
         if self._indexed:
             return
         with self._writer.begin() as conn:
             if not sa.inspect(conn).has_table(commitment_versions.name):
-                return  # the read model creates it with its tables
-            COMMITMENTS_BY_REVIEW_NOW.create(conn, checkfirst=True)
+                return  # the read model creates them with its tables
+            for index in PORTFOLIO_INDEXES:
+                index.create(conn, checkfirst=True)
+            for name in _RETIRED_INDEXES:
+                conn.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
         self._indexed = True
 
     def catch_up(self) -> int:
@@ -240,6 +264,25 @@ class ReviewRegister:
 
     def info(self, key: str) -> ReviewInfo:
         return self.registered().get(key) or unregistered(key)
+
+    def remember(self, model: ReadModel, question: Hashable, answer: Callable[[], _T]) -> _T:
+        """`answer()`, or what it gave when last asked `question` with both read models at
+        the positions they are at now (and on the same day, which an owner's scope is read
+        as at): the rows an answer is counted from change only when an event is applied, so
+        the board reloaded or the API polled costs two indexed reads, not a count."""
+        model.refresh()
+        self.catch_up()
+        with self.engine.connect() as conn:
+            register_position = int(conn.execute(_tracking_query()).scalar_one())
+        key = (question, tracked(model.engine)[0], register_position, clock.today())
+        if key in self._answers:
+            self._answers.move_to_end(key)
+            return self._answers[key]  # type: ignore[no-any-return]
+        found = answer()
+        self._answers[key] = found
+        while len(self._answers) > ANSWERS_KEPT:
+            self._answers.popitem(last=False)
+        return found
 
 
 def _tracking_query() -> sa.Select[Any]:
@@ -373,113 +416,123 @@ class ReviewCounts:
         }
 
 
-def _rank(as_at: date, policy: Policy) -> sa.ColumnElement[int]:
-    rule = rule_expression(as_at, policy)
-    return sa.case(
-        {
-            name: ROLL_UP_RANK[rating]
-            for name, rating in policy.ratings.items()
-            if rating in ROLL_UP_RANK
-        },
-        value=rule,
-    )
+def _ranks(policy: Policy) -> dict[str, int]:
+    """Each rule's place in the roll-up (`ROLL_UP_RANK` of the rating it gives)."""
+    return {
+        name: ROLL_UP_RANK[rating]
+        for name, rating in policy.ratings.items()
+        if rating in ROLL_UP_RANK
+    }
 
 
-def rating_counts(
+Counts = dict[str, dict[str, int]]  # review -> rating or rule -> how many
+
+
+def _add(result: Counts, review: str, name: str, count: int) -> None:
+    per = result.setdefault(review, {})
+    per[name] = per.get(name, 0) + count
+
+
+def counts(
     model: ReadModel,
     as_at: date,
     known_at: datetime | None,
     policy: Policy,
     scope: Scope | None,
-) -> dict[str, dict[str, int]]:
-    """Recommendations by rolled-up rating, per review (only those in `scope`).
+    outcomes: bool = True,
+) -> tuple[Counts, Counts]:
+    """Recommendations by rolled-up rating, and commitments by the rule that rates them (on
+    track, overdue, delivered late...; only if `outcomes`), per review (only those in
+    `scope`).
 
-    Two grouped queries, never a row per recommendation for a whole-review question: the
-    worst rank of each recommendation's commitments, counted per review and rank, and the
-    recommendations per review; those with no commitment are the difference (Not rated)."""
+    The rule is computed once per commitment row, in one scan of a covering index: the
+    worst rank of each recommendation's commitments is counted per review and rank, the
+    rules per review, in one statement; the recommendations with no commitment are the
+    difference from a count of the recommendation rows (Not rated). Never a row per
+    recommendation for a whole-review question."""
     recs, c = recommendation_versions, commitment_versions.c
     by_number = scope is not None and any(v is not None for v in scope.values())
     # The review's own stream (promises of the review as a whole) is not a recommendation.
     rec_where = [*visible(recs, as_at, known_at), recs.c.number != REVIEW_WIDE]
-    commitment_where = [*visible(commitment_versions, as_at, known_at), c.number != REVIEW_WIDE]
+    where = visible(commitment_versions, as_at, known_at)
     if scope is not None and not by_number and len(scope) <= 500:
         rec_where.append(recs.c.review.in_(sorted(scope)))
-        commitment_where.append(c.review.in_(sorted(scope)))
-    worst = (
-        sa.select(c.review, c.number, sa.func.max(_rank(as_at, policy)).label("rank"))
-        .where(*commitment_where)
-        .group_by(c.review, c.number)
-    )
-    result: dict[str, dict[str, int]] = {}
-
-    def add(review: str, rank: int | None, count: int) -> None:
-        rating = NOT_RATED if rank is None else _RATING_OF_RANK[int(rank)]
-        per = result.setdefault(review, {})
-        per[rating] = per.get(rating, 0) + count
-
+        where.append(c.review.in_(sorted(scope)))
+    rule = rule_expression(as_at, policy).label("rule")
+    ranks = _ranks(policy)
+    # Materialized: read by the range of days from the covering index, then grouped (left to
+    # itself, SQLite groups by reading the rows whole in the order of the review's index).
+    rated = sa.select(c.review, c.number, rule).where(*where).cte("rated")
+    rated = rated.prefix_with("MATERIALIZED")
+    ratings: Counts = {}
+    by_rule: Counts = {}
     with model.engine.connect() as conn:
         if by_number:
             assert scope is not None
-            ranks = {(r.review, r.number): r.rank for r in conn.execute(worst)}
+            worst: dict[tuple[str, int], int | None] = {}
+            grouped = sa.select(rated.c.review, rated.c.number, rated.c.rule, sa.func.count())
+            for review, number, name, count in conn.execute(
+                grouped.group_by(rated.c.review, rated.c.number, rated.c.rule)
+            ):
+                kept = scope.get(review, set())
+                if review not in scope or (kept is not None and number not in kept):
+                    continue
+                _add(by_rule, review, name, int(count))
+                if number == REVIEW_WIDE:
+                    continue
+                rank, was = ranks.get(name), worst.get((review, number))
+                if rank is None:  # Not rated: no rank, as roll_up leaves it out
+                    worst.setdefault((review, number), None)
+                else:
+                    worst[review, number] = rank if was is None else max(was, rank)
             for review, number in conn.execute(
                 sa.select(recs.c.review, recs.c.number).where(*rec_where)
             ):
                 kept = scope.get(review, set())
                 if review in scope and (kept is None or number in kept):
-                    add(review, ranks.get((review, number)), 1)
-            return result
-        ranked = worst.subquery()
-        rated: dict[str, int] = {}
-        for review, rank, count in conn.execute(
-            sa.select(ranked.c.review, ranked.c.rank, sa.func.count()).group_by(
-                ranked.c.review, ranked.c.rank
+                    _add(ratings, review, _rating(worst.get((review, number))), 1)
+            return ratings, by_rule if outcomes else {}
+        rank_of = sa.case(ranks, value=rated.c.rule)
+        worst_of = (
+            sa.select(rated.c.review, sa.func.max(rank_of).label("rank"))
+            .where(rated.c.number != REVIEW_WIDE)
+            .group_by(rated.c.review, rated.c.number)
+            .subquery()
+        )
+        parts: list[sa.Select[Any]] = [
+            sa.select(
+                sa.literal(True).label("is_rating"),
+                worst_of.c.review,
+                sa.cast(worst_of.c.rank, sa.String).label("name"),
+                sa.func.count().label("n"),
+            ).group_by(worst_of.c.review, worst_of.c.rank)
+        ]
+        if outcomes:
+            parts.append(
+                sa.select(
+                    sa.literal(False), rated.c.review, rated.c.rule, sa.func.count()
+                ).group_by(rated.c.review, rated.c.rule)
             )
-        ):
-            if scope is None or review in scope:
-                add(review, rank, int(count))
-                rated[review] = rated.get(review, 0) + int(count)
+        rated_count: dict[str, int] = {}
+        for is_rating, review, name, count in conn.execute(sa.union_all(*parts)):
+            if scope is not None and review not in scope:
+                continue
+            if not is_rating:
+                _add(by_rule, review, name, int(count))
+                continue
+            _add(ratings, review, _rating(None if name is None else int(name)), int(count))
+            rated_count[review] = rated_count.get(review, 0) + int(count)
         for review, count in conn.execute(
             sa.select(recs.c.review, sa.func.count()).where(*rec_where).group_by(recs.c.review)
         ):
-            unrated = int(count) - rated.get(review, 0)
+            unrated = int(count) - rated_count.get(review, 0)
             if unrated and (scope is None or review in scope):
-                add(review, None, unrated)
-    return result
+                _add(ratings, review, NOT_RATED, unrated)
+    return ratings, by_rule
 
 
-def outcome_counts(
-    model: ReadModel,
-    as_at: date,
-    known_at: datetime | None,
-    policy: Policy,
-    scope: Scope | None,
-) -> dict[str, dict[str, int]]:
-    """Commitments by the rule that rates them (on track, overdue, delivered late...)."""
-    c = commitment_versions.c
-    rule = rule_expression(as_at, policy).label("rule")
-    by_number = scope is not None and any(v is not None for v in scope.values())
-    where = visible(commitment_versions, as_at, known_at)
-    if scope is not None and not by_number and len(scope) <= 500:
-        where.append(c.review.in_(sorted(scope)))
-    if by_number:
-        query: sa.Select[Any] = sa.select(c.review, c.number, rule, sa.func.count()).group_by(
-            c.review, c.number, rule
-        )
-    else:
-        query = sa.select(c.review, rule, sa.func.count()).group_by(c.review, rule)
-    result: dict[str, dict[str, int]] = {}
-    with model.engine.connect() as conn:
-        for row in conn.execute(query.where(*where)):
-            if scope is not None and row.review not in scope:
-                continue
-            if by_number:
-                assert scope is not None
-                kept = scope[row.review]
-                if kept is not None and row.number not in kept:
-                    continue
-            per = result.setdefault(row.review, {})
-            per[row.rule] = per.get(row.rule, 0) + int(row[-1])
-    return result
+def _rating(rank: int | None) -> str:
+    return NOT_RATED if rank is None else _RATING_OF_RANK[rank]
 
 
 def index(
@@ -494,32 +547,51 @@ def index(
 ) -> list[ReviewCounts]:
     """Each review (in `scope`, if given) by title, with its recommendations counted by
     rating as at `as_at`, known at `known_at` (and its commitments by outcome)."""
-    model.refresh()
+    question = ("index", as_at, known_at, _policy_key(policy), _scope_key(scope), outcomes)
+    return list(
+        register.remember(
+            model,
+            question,
+            lambda: _index(model, register, as_at, known_at, policy, scope, outcomes),
+        )
+    )
+
+
+def _index(
+    model: ReadModel,
+    register: ReviewRegister,
+    as_at: date,
+    known_at: datetime | None,
+    policy: Policy,
+    scope: Scope | None,
+    outcomes: bool,
+) -> list[ReviewCounts]:
     register.ensure_index()
-    ratings = rating_counts(model, as_at, known_at, policy, scope)
+    ratings, by_rule = counts(model, as_at, known_at, policy, scope, outcomes)
     # Registered reviews, and those known only by their recommendations as at `as_at`.
     reviews = register.registered(known_at)
-    for key in ratings:
-        reviews.setdefault(key, unregistered(key))
-    by_rule = outcome_counts(model, as_at, known_at, policy, scope) if outcomes else {}
+    for key in ratings.keys() - reviews.keys():
+        reviews[key] = unregistered(key)
     result = []
     for key, info in sorted(reviews.items()):
         if scope is not None and key not in scope:
             continue
-        counts = ratings.get(key, {})
+        per = ratings.get(key, {})
         result.append(
             ReviewCounts(
                 review=info,
-                recommendations=sum(counts.values()),
-                ratings={r: counts[r] for r in RATING_ORDER if counts.get(r)},
-                outcomes={
-                    name: by_rule[key][name]
-                    for name in policy.ratings
-                    if by_rule.get(key, {}).get(name)
-                },
+                recommendations=sum(per.values()),
+                ratings={r: per[r] for r in RATING_ORDER if per.get(r)},
+                outcomes=_in_rule_order(by_rule.get(key), policy),
             )
         )
     return sorted(result, key=lambda r: (r.review.title.casefold(), r.review.key))
+
+
+def _in_rule_order(counted: dict[str, int] | None, policy: Policy) -> dict[str, int]:
+    if not counted:
+        return {}
+    return {name: counted[name] for name in policy.ratings if counted.get(name)}
 
 
 # --- across the portfolio ----------------------------------------------------------------
@@ -585,7 +657,24 @@ def portfolio(
     """The portfolio as at `as_at`, known at `known_at`: counts per review, the oldest
     overdue promises and the longest unexplained slips, narrowed by `filters` and to what
     the reader may read (`readable`, from `readable_scope`)."""
-    model.refresh()
+    question = ("portfolio", as_at, known_at, _policy_key(policy), filters, _scope_key(readable))
+    return register.remember(
+        model,
+        (*question, limit),
+        lambda: _portfolio(model, register, as_at, known_at, policy, filters, readable, limit),
+    )
+
+
+def _portfolio(
+    model: ReadModel,
+    register: ReviewRegister,
+    as_at: date,
+    known_at: datetime | None,
+    policy: Policy,
+    filters: Filters,
+    readable: Scope | None,
+    limit: int,
+) -> Portfolio:
     narrowed = filters != Filters()
     # Unregistered reviews matter to a filter (their kind is "review"); otherwise the
     # counts below name every review that has recommendations as at the date.
@@ -594,24 +683,20 @@ def portfolio(
     counts = index(model, register, as_at, known_at, policy=policy, scope=scope, outcomes=True)
     c = commitment_versions.c
     rule = rule_expression(as_at, policy)
-    base = sa.select(
-        c.review,
-        c.number,
-        c.commitment,
-        c.owner,
-        c.due_text,
-        c.due_latest,
-        c.baseline_latest,
-        c.unexplained_slips,
-    ).where(*visible(commitment_versions, as_at, known_at))
-    overdue = base.where(rule.in_(OVERDUE_RULES)).order_by(c.due_latest, c.review, c.number)
+    # Ordered by what the covering index holds, so only the rows listed are read whole.
+    keys = sa.select(c.row_id, c.review, c.number).where(
+        *visible(commitment_versions, as_at, known_at)
+    )
+    overdue = keys.where(rule.in_(OVERDUE_RULES)).order_by(
+        c.due_latest, c.review, c.number, c.row_id
+    )
     slip = _days_between(model.engine, c.due_latest, c.baseline_latest)
-    slipped = base.where(
+    slipped = keys.where(
         c.unexplained_slips > 0,
         c.delivered_on.is_(None),
         c.withdrawn_on.is_(None),
         slip > 0,
-    ).order_by(slip.desc(), c.review, c.number)
+    ).order_by(slip.desc(), c.review, c.number, c.row_id)
     with model.engine.connect() as conn:
         late = _rows(conn, overdue, scope, reviews, limit, lambda r: (as_at - r.due_latest).days)
         drifted = _rows(
@@ -623,6 +708,23 @@ def portfolio(
             lambda r: slip_days(r.due_latest, r.baseline_latest),
         )
     return Portfolio(as_at, known_at, filters, tuple(counts), late, drifted)
+
+
+def _policy_key(policy: Policy) -> Hashable:
+    """Every field of the policy, so two that rate alike share answers and no others do."""
+    return tuple(
+        (f.name, tuple(sorted(v.items())) if isinstance(v, Mapping) else v)
+        for f in fields(policy)
+        for v in [getattr(policy, f.name)]
+    )
+
+
+def _scope_key(scope: Scope | None) -> Hashable:
+    if scope is None:
+        return None
+    return frozenset(
+        (key, None if numbers is None else frozenset(numbers)) for key, numbers in scope.items()
+    )
 
 
 def _days_between(engine: Engine, later: Any, earlier: Any) -> sa.ColumnElement[Any]:
@@ -639,16 +741,39 @@ def _rows(
     limit: int,
     days: Any,
 ) -> tuple[PromiseRow, ...]:
+    """The first `limit` rows of `query` (row id, review, number) in `scope`, read whole."""
+    c = commitment_versions.c
+    by_number = scope is not None and any(v is not None for v in scope.values())
     if scope is not None and len(scope) <= 500:
-        query = query.where(commitment_versions.c.review.in_(sorted(scope)))
-    result: list[PromiseRow] = []
-    for row in conn.execute(query.execution_options(yield_per=200)):
+        query = query.where(c.review.in_(sorted(scope)))
+        if not by_number:
+            query = query.limit(limit)
+    elif scope is None:
+        query = query.limit(limit)
+    ids: list[int] = []
+    for row_id, review, number in conn.execute(query.execution_options(yield_per=500)):
         if scope is not None:
-            if row.review not in scope:
+            if review not in scope:
                 continue
-            kept = scope[row.review]
-            if kept is not None and row.number not in kept:
+            kept = scope[review]
+            if kept is not None and number not in kept:
                 continue
+        ids.append(row_id)
+        if len(ids) >= limit:
+            break
+    if not ids:
+        return ()
+    whole = {
+        row.row_id: row
+        for row in conn.execute(
+            # The row's columns are named by the promise's own fields.
+            sa.select(c.row_id, *(c[f.name] for f in fields(PromiseRow) if f.name in c)).where(
+                c.row_id.in_(ids)
+            )
+        )
+    }
+    result = []
+    for row in (whole[i] for i in ids):
         info = reviews.get(row.review) or unregistered(row.review)
         result.append(
             PromiseRow(
@@ -664,6 +789,4 @@ def _rows(
                 days=days(row),
             )
         )
-        if len(result) >= limit:
-            break
     return tuple(result)

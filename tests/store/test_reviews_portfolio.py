@@ -17,8 +17,9 @@ from rio.application.service import RIO
 from rio.domain import access, clock
 from rio.domain.access import Role
 from rio.domain.errors import InvalidCommand
-from rio.domain.rag import DEFAULT_POLICY, rate_recommendation
+from rio.domain.rag import DEFAULT_POLICY, rate_commitment, rate_recommendation
 from rio.domain.replay import replay
+from rio.domain.values import Source
 from rio.projections.read_model import ReadModel
 from rio.projections.reviews import (
     Filters,
@@ -195,19 +196,59 @@ def test_sql_roll_up_counts_match_the_replay_for_generated_histories(
 ) -> None:
     moments = [e.timestamp for e in events]
     known_at = data.draw(st.none() | st.sampled_from(moments)) if moments else None
+    numbers = sorted({e.number for e in events if isinstance(e, Recommendation.Registered)})
+    kept = data.draw(st.sets(st.sampled_from(numbers)) if numbers else st.just(set()))
     with fresh_store(backend) as rio:
         if events:
             rio.events.put(events)
         model = ReadModel(rio)
+        register = ReviewRegister(rio, model.engine)
         try:
-            rows = index(model, ReviewRegister(rio, model.engine), as_at, known_at)
+            rows = index(model, register, as_at, known_at, outcomes=True)
+            # A scope by number (an owner's) takes the other path through the counts.
+            scoped = index(model, register, as_at, known_at, scope={"generated": kept})
         finally:
             model.close()
     programme = replay(events, as_at, known_at)
-    expected = Counter(
-        rate_recommendation(rec, as_at)[0].rating
-        for rec in programme.recommendations
-        if not rec.review_wide  # the review's own stream is not a recommendation
-    )
+    recs = [rec for rec in programme.recommendations if not rec.review_wide]
+    expected = Counter(rate_recommendation(rec, as_at)[0].rating for rec in recs)
     got = Counter(rows[0].ratings) if rows else Counter()
     assert got == expected
+    outcomes = Counter(
+        rate_commitment(c, as_at).rule for rec in programme.recommendations for c in rec.commitments
+    )
+    assert Counter(rows[0].outcomes if rows else {}) == outcomes
+    in_scope = Counter(
+        rate_recommendation(rec, as_at)[0].rating for rec in recs if rec.number in kept
+    )
+    assert Counter(scoped[0].ratings if scoped else {}) == in_scope
+
+
+def test_an_answer_kept_for_a_question_is_not_given_once_an_event_changes_it(
+    two_reviews: tuple[RIO, ReadModel, ReviewRegister],
+) -> None:
+    rio, model, register = two_reviews
+    today = clock.today()
+    first = index(model, register, today)
+    assert index(model, register, today) == first  # asked again: the same answer
+    # Every open promise of one recommendation withdrawn: its rating can only change.
+    rec = next(
+        r
+        for r in replay(list(rio.all_events()), today).recommendations
+        if not r.review_wide and any(c.is_open for c in r.commitments)
+    )
+    aggregate = rio.get(rec.id)
+    for commitment in (c for c in rec.commitments if c.is_open):
+        aggregate.withdraw_commitment(
+            commitment=commitment.commitment,
+            reason="superseded",
+            occurred=today,
+            source=Source("a test", today, "withdrawn"),
+            recorded_by="test",
+        )
+    rio.save(aggregate)
+    after = index(model, register, today)
+    assert after != first
+    assert {r.review.key: Counter(r.ratings) for r in after if r.ratings} == _expected_counts(
+        rio, today
+    )
