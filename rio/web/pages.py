@@ -112,10 +112,15 @@ def date_parts(day: date | None) -> tuple[str, str, str]:
     return str(day.day), str(day.month), str(day.year)
 
 
+def recommendations_of(rows: Iterable[Any]) -> list[Any]:
+    """The board's rows that are recommendations: the review's own row (promises of the
+    review as a whole) is not one, in the heading's count or the ratings'."""
+    return [row for row in rows if not getattr(row, "review_wide", False)]
+
+
 def rag_counts(rows: Iterable[Any]) -> list[tuple[str, int]]:
-    """How many recommendations have each rating, worst first, leaving out ratings none has.
-    The review's own row (promises of the review as a whole) is not a recommendation."""
-    counts = Counter(row.rating for row in rows if not getattr(row, "review_wide", False))
+    """How many recommendations have each rating, worst first, leaving out ratings none has."""
+    counts = Counter(row.rating for row in recommendations_of(rows))
     order = [*RATING_ORDER, *sorted(set(counts) - set(RATING_ORDER))]
     return [(rating, counts[rating]) for rating in order if counts[rating]]
 
@@ -135,6 +140,7 @@ def make_templates() -> Jinja2Templates:
         date_parts=date_parts,
     )
     env.globals["rag_counts"] = rag_counts
+    env.globals["recommendations_of"] = recommendations_of
     env.globals["marker_svg"] = marker_svg
     env.trim_blocks = True
     env.lstrip_blocks = True

@@ -89,3 +89,12 @@ def test_the_portfolio_lists_link_each_promise_to_its_recommendation(board: Boar
     page = board.get("/board/portfolio", as_at="2025-01-15").text
     overdue = page.split("Oldest overdue promises", 1)[1].split("Longest unexplained slips", 1)[0]
     assert 'href="/board/messenger-2022/' in overdue and "as_at=2025-01-15" in overdue
+
+
+def test_a_board_counts_recommendations_not_the_review_as_a_whole(board: Board) -> None:
+    """Messenger's seven recommendations and the board fixture's eighth, beside promises
+    about the review as a whole: those have a row of their own but are not a ninth."""
+    board.sign_in("auditor")
+    page = board.get("/board/messenger-2022", as_at="2024-10-01").text
+    assert "the review as a whole" in page
+    assert ">8 recommendations as at 1 October 2024</h2>" in page
