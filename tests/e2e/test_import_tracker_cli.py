@@ -88,24 +88,29 @@ def test_the_public_tracker_imports_to_a_draft_that_loads_and_matches_messenger(
 @needs_seeds
 @pytest.mark.parametrize("width", [80, 120])
 def test_the_summary_fits_the_terminal(tmp_path: Path, width: int) -> None:
-    tracker = write_xlsx(tmp_path / "seed-000.xlsx")
-    draft_file = str(tmp_path / "d.yaml")
+    """Every line fits the terminal but the one to copy; paths are given as a person types
+    them, relative to where they stand (pytest's own temporary paths vary in length)."""
+    write_xlsx(tmp_path / "seed-000.xlsx")
+    (tmp_path / "drafts-for-the-secretariat-to-check").mkdir()
     url = f"sqlite:///{tmp_path}/x.db"
     done = run(
         url,
         "import",
         "tracker",
-        str(tracker),
+        "seed-000.xlsx",
         "--date",
         TRACKER_DATE,
         "-o",
-        draft_file,
+        "drafts-for-the-secretariat-to-check/seed-000-draft.yaml",
+        cwd=tmp_path,
         columns=width,
     )
     assert done.returncode == 0, done.stderr
-    *summary, command = done.stdout.splitlines()
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    *summary, command = lines
     assert max(len(line) for line in summary) <= width, done.stdout
-    assert command == f"  rio scenario load {tmp_path / 'd.yaml'}"  # whole, to copy
+    # whole, to copy
+    assert command == "  rio scenario load drafts-for-the-secretariat-to-check/seed-000-draft.yaml"
 
 
 def test_without_output_the_draft_goes_to_stdout_and_unread_rows_to_stderr(
