@@ -32,7 +32,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP) browser
-	$(BIN)/pytest -q -n 2  # two workers: much of the suite waits on servers and stores
+	$(BIN)/pytest -q -n 3 --dist worksteal  # three workers on two cores: much of the suite waits on servers, stores and subprocesses; idle workers take queued tests
 
 # The board's browser tests drive Debian's chromium (never a browser build Playwright would
 # download). Installs it with apt-get only when /usr/bin/chromium is missing; CI runs as root.

@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-
 from rio.imports.errors import TrackerRefused
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # as a scenario file: a tracker is far smaller
@@ -90,6 +87,10 @@ def _delimiter(text: str) -> str:
 
 
 def _xlsx(path: Path, sheet: str | None) -> Table:
+    # openpyxl (a third of a second to import) loads only when an XLSX is read
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as error:

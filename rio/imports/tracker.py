@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
 from rio.domain.values import ReportedStatus
 from rio.imports.errors import TrackerRefused
 from rio.imports.phrases import header_date, promised_in
@@ -64,6 +62,8 @@ class Column:
 
     @property
     def letter(self) -> str:
+        from openpyxl.utils import get_column_letter  # openpyxl loads only when used
+
         return get_column_letter(self.index + 1)
 
 

@@ -16,17 +16,17 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass
 from datetime import date
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Alignment, Font
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from typing import TYPE_CHECKING
 
 from rio.domain.rag import DEFAULT_POLICY, Policy, rate_recommendation
 from rio.domain.state import Programme
 from rio.projections.reviews import ReviewInfo
 from rio.reports.answers import reported_words
+
+if TYPE_CHECKING:  # openpyxl (a third of a second to import) loads only to write an XLSX
+    from openpyxl.cell.cell import Cell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 # The public tracker's headings, in its order, with RIO's two additions (review, response).
 COLUMNS = (
@@ -176,6 +176,9 @@ def to_xlsx(
     tracker: list[TrackerRow], title: str = "Tracker", checkpoint: Sequence[list[str]] = ()
 ) -> bytes:
     """`checkpoint`: rows for a second sheet, "Checkpoint" (rio.audit.stamp)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
     # Write-only mode streams rows to the file: a whole portfolio's tracker stays small in
     # memory and quick to write.
     book = Workbook(write_only=True)
@@ -215,6 +218,8 @@ def _cell(
     font: Font | None,
     alignment: Alignment | None = None,
 ) -> Cell:
+    from openpyxl.cell import WriteOnlyCell
+
     cell = WriteOnlyCell(sheet, value=value)
     if font is not None:
         cell.font = font
@@ -224,6 +229,8 @@ def _cell(
 
 
 def _xlsx_text(text: str) -> str:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     return ILLEGAL_CHARACTERS_RE.sub("", _safe_text(text))
 
 
