@@ -438,25 +438,17 @@ class CorrectionIn(Cited):
             }
         )
         source = self.source.to_source()
+        said: dict[str, Any] = {
+            "changes": changes,
+            "retract": self.retract,
+            "reason": self.reason,
+            "occurred": self.occurred,
+            "source": source,
+            "recorded_by": recorded_by,
+        }
         if self.version is not None:
-            return CorrectEvent(
-                version=self.version,
-                changes=changes,
-                retract=self.retract,
-                reason=self.reason,
-                occurred=self.occurred,
-                source=source,
-                recorded_by=recorded_by,
-            )
-        return CorrectReferencedEvent(
-            event=named(self.event or {}),
-            changes=changes,
-            retract=self.retract,
-            reason=self.reason,
-            occurred=self.occurred,
-            source=source,
-            recorded_by=recorded_by,
-        )
+            return CorrectEvent(version=self.version, **said)
+        return CorrectReferencedEvent(event=named(self.event or {}), **said)
 
 
 # --- a whole review in one call -------------------------------------------------------------
