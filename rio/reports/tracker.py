@@ -23,10 +23,8 @@ from rio.domain.state import Programme
 from rio.projections.reviews import ReviewInfo
 from rio.reports.answers import reported_words
 
-if TYPE_CHECKING:  # openpyxl (a third of a second to import) loads only to write an XLSX
+if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 # The public tracker's headings, in its order, with RIO's two additions (review, response).
 COLUMNS = (
@@ -176,8 +174,23 @@ def to_xlsx(
     tracker: list[TrackerRow], title: str = "Tracker", checkpoint: Sequence[list[str]] = ()
 ) -> bytes:
     """`checkpoint`: rows for a second sheet, "Checkpoint" (rio.audit.stamp)."""
+    # openpyxl (a third of a second to import) loads here, once per workbook, not with RIO.
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font
+
+    def cell(value: str | int, font: Font | None, alignment: Alignment | None = None) -> Cell:
+        made = WriteOnlyCell(sheet, value=value)
+        if font is not None:
+            made.font = font
+        if alignment is not None:
+            made.alignment = alignment
+        return made
+
+    def text(value: str) -> str:
+        # XLSX cannot hold control characters; they carry no meaning in a tracker.
+        return ILLEGAL_CHARACTERS_RE.sub("", _safe_text(value))
 
     # Write-only mode streams rows to the file: a whole portfolio's tracker stays small in
     # memory and quick to write.
@@ -194,44 +207,21 @@ def to_xlsx(
     sheet.auto_filter.ref = f"A1:I{len(tracker) + 1}"
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
-    sheet.append([_cell(sheet, name, bold) for name in COLUMNS])
+    sheet.append([cell(name, bold) for name in COLUMNS])
     for row in tracker:
-        # XLSX cannot hold control characters; they carry no meaning in a tracker.
         sheet.append(
             [
-                _cell(sheet, value if isinstance(value, int) else _xlsx_text(value), None, wrap)
+                cell(value if isinstance(value, int) else text(value), None, wrap)
                 for value in row.cells()
             ]
         )
     if checkpoint:
         stamped = book.create_sheet("Checkpoint")
         for entry in checkpoint:
-            stamped.append([_xlsx_text(text) for text in entry])
+            stamped.append([text(words) for words in entry])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def _cell(
-    sheet: WriteOnlyWorksheet,
-    value: str | int,
-    font: Font | None,
-    alignment: Alignment | None = None,
-) -> Cell:
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=value)
-    if font is not None:
-        cell.font = font
-    if alignment is not None:
-        cell.alignment = alignment
-    return cell
-
-
-def _xlsx_text(text: str) -> str:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.sub("", _safe_text(text))
 
 
 def _safe_cell(value: str | int) -> str | int:
